@@ -1,0 +1,304 @@
+"""Batch normalization and layer normalization, forward and backward (chapter 4).
+
+Batch norm normalises each feature (column) of ``x`` of shape (N, D) with
+the batch mean and the BIASED batch variance (divide by N), exactly as
+``torch.nn.BatchNorm1d`` does in training:
+
+.. math:: \\hat x = \\frac{x - \\mu_B}{\\sqrt{\\sigma_B^2 + \\varepsilon}},\\qquad
+          y = \\gamma \\hat x + \\beta .
+
+Layer norm applies the same formula to each sample (row) instead, with
+statistics over its D features, so it does not depend on the batch.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ._validation import check_array, check_scalar
+
+
+class NormCache(NamedTuple):
+    """What the backward pass of a normalisation needs from the forward pass."""
+
+    xhat: np.ndarray  # normalised input, shape (N, D)
+    inv_std: np.ndarray  # 1 / sqrt(var + eps): shape (D,) for BN, (N, 1) for LN
+    gamma: np.ndarray  # scale, shape (D,)
+    mean: np.ndarray  # the statistics used, shapes as inv_std
+    var: np.ndarray  # biased variance
+
+
+def _check_affine(x, gamma, beta):
+    D = x.shape[1]
+    gamma = check_array(gamma, "gamma", ndim=1)
+    beta = check_array(beta, "beta", ndim=1)
+    if gamma.shape != (D,):
+        raise ValueError(f"gamma must have shape ({D},) to match x of shape {x.shape}, got {gamma.shape}")
+    if beta.shape != (D,):
+        raise ValueError(f"beta must have shape ({D},) to match x of shape {x.shape}, got {beta.shape}")
+    return gamma, beta
+
+
+def batchnorm_forward(x, gamma, beta, eps=1e-5):
+    r"""Batch norm in training mode: normalise each column with batch statistics.
+
+    .. math::
+        \mu_j = \frac1N \sum_i x_{ij},\quad
+        \sigma_j^2 = \frac1N \sum_i (x_{ij} - \mu_j)^2,\quad
+        y_{ij} = \gamma_j \frac{x_{ij} - \mu_j}{\sqrt{\sigma_j^2 + \varepsilon}} + \beta_j
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, D), N >= 2
+    gamma, beta : ndarray of shape (D,)
+    eps : float > 0
+
+    Returns
+    -------
+    out : ndarray of shape (N, D)
+    cache : NormCache
+        ``cache.mean`` and ``cache.var`` are the batch mean and biased
+        variance, shape (D,), which the running averages need.
+
+    Raises
+    ------
+    ValueError
+        For a batch of one sample: its variance is 0 and the output would be
+        ``beta`` whatever ``x`` is (PyTorch raises too).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[1.0, 10.0], [3.0, 30.0]])
+    >>> out, _ = batchnorm_forward(x, np.ones(2), np.zeros(2), eps=0.0)
+    >>> out
+    array([[-1., -1.],
+           [ 1.,  1.]])
+    """
+    x = check_array(x, "x", ndim=2)
+    if x.shape[0] < 2:
+        raise ValueError(f"x must have at least 2 rows in training-mode batch norm, got shape {x.shape}")
+    gamma, beta = _check_affine(x, gamma, beta)
+    eps = check_scalar(eps, "eps", low=0, low_inclusive=False)
+    return _batchnorm_forward(x, gamma, beta, eps)
+
+
+def _batchnorm_forward(x, gamma, beta, eps):
+    """:func:`batchnorm_forward` without input checks (layers check once, at their boundary)."""
+    mean = x.mean(axis=0)
+    xc = x - mean
+    var = np.mean(xc * xc, axis=0)
+    inv_std = 1.0 / np.sqrt(var + x.dtype.type(eps))
+    xhat = xc * inv_std
+    return xhat * gamma + beta, NormCache(xhat, inv_std, gamma, mean, var)
+
+
+def batchnorm_backward(dout, cache):
+    r"""Batch norm backward pass, compact closed form.
+
+    With :math:`\hat x` and :math:`1/\sigma = 1/\sqrt{\sigma_B^2+\varepsilon}` from the forward pass:
+
+    .. math::
+        \frac{\partial L}{\partial \beta} = \sum_i g_i,\quad
+        \frac{\partial L}{\partial \gamma} = \sum_i g_i \hat x_i,\quad
+        \frac{\partial L}{\partial x_i} = \frac{\gamma}{N\sigma}
+            \Big(N g_i - \sum_k g_k - \hat x_i \sum_k g_k \hat x_k\Big)
+
+    where :math:`g = \partial L/\partial y` (``dout``). Chapter 4 derives it
+    from the computation graph; :func:`batchnorm_backward_staged` is the
+    step-by-step version, and the tests check that both agree.
+
+    Parameters
+    ----------
+    dout : ndarray of shape (N, D)
+    cache : NormCache from :func:`batchnorm_forward`
+
+    Returns
+    -------
+    dx : ndarray of shape (N, D)
+    dgamma, dbeta : ndarray of shape (D,)
+    """
+    return _batchnorm_backward(_check_dout(dout, cache), cache)
+
+
+def _batchnorm_backward(dout, cache):
+    xhat, inv_std, gamma = cache.xhat, cache.inv_std, cache.gamma
+    n = dout.shape[0]
+    dbeta = dout.sum(axis=0)
+    dgamma = np.sum(dout * xhat, axis=0)
+    dx = (gamma * inv_std / n) * (n * dout - dbeta - xhat * dgamma)
+    return dx, dgamma, dbeta
+
+
+def _check_dout(dout, cache):
+    dout = check_array(dout, "dout", ndim=2)
+    if dout.shape != cache.xhat.shape:
+        raise ValueError(f"dout must have shape {cache.xhat.shape} (the forward input), got {dout.shape}")
+    return dout
+
+
+def batchnorm_backward_staged(dout, cache):
+    """Batch norm backward pass, one node of the computation graph at a time.
+
+    Slower and longer than :func:`batchnorm_backward` but follows the graph
+    ``x -> (x - mu) -> var -> 1/sqrt(var + eps) -> xhat -> gamma*xhat + beta``
+    node by node, as chapter 4 derives it. Same inputs and outputs.
+    """
+    dout = _check_dout(dout, cache)
+    xhat, inv_std, gamma = cache.xhat, cache.inv_std, cache.gamma
+    n = dout.shape[0]
+    xc = xhat / inv_std  # x - mu
+    dbeta = dout.sum(axis=0)
+    dgamma = np.sum(dout * xhat, axis=0)
+    dxhat = dout * gamma
+    # xhat = xc * inv_std: two paths into xc (directly and through var).
+    dinv_std = np.sum(dxhat * xc, axis=0)
+    dvar = dinv_std * (-0.5) * inv_std**3  # d/dvar of (var + eps)^(-1/2)
+    dxc = dxhat * inv_std + dvar * 2.0 * xc / n  # var = mean(xc**2)
+    dmu = -dxc.sum(axis=0)  # xc = x - mu
+    dx = dxc + dmu / n  # mu = mean(x)
+    return dx, dgamma, dbeta
+
+
+def batchnorm_inference(x, gamma, beta, running_mean, running_var, eps=1e-5):
+    r"""Batch norm in evaluation mode: normalise with the running statistics.
+
+    .. math:: y = \gamma \frac{x - \hat\mu}{\sqrt{\hat\sigma^2 + \varepsilon}} + \beta
+
+    An affine map of each feature, independent of the rest of the batch.
+
+    Returns
+    -------
+    out : ndarray of shape (N, D)
+    cache : NormCache, for :func:`batchnorm_inference_backward`
+    """
+    x = check_array(x, "x", ndim=2)
+    gamma, beta = _check_affine(x, gamma, beta)
+    D = x.shape[1]
+    running_mean = check_array(running_mean, "running_mean", ndim=1)
+    running_var = check_array(running_var, "running_var", ndim=1)
+    for name, arr in (("running_mean", running_mean), ("running_var", running_var)):
+        if arr.shape != (D,):
+            raise ValueError(f"{name} must have shape ({D},), got {arr.shape}")
+    if np.any(running_var < 0):
+        raise ValueError("running_var must be >= 0")
+    eps = check_scalar(eps, "eps", low=0, low_inclusive=False)
+    return _batchnorm_inference(x, gamma, beta, running_mean, running_var, eps)
+
+
+def _batchnorm_inference(x, gamma, beta, running_mean, running_var, eps):
+    inv_std = (1.0 / np.sqrt(running_var + eps)).astype(x.dtype, copy=False)
+    xhat = (x - running_mean.astype(x.dtype, copy=False)) * inv_std
+    return xhat * gamma + beta, NormCache(xhat, inv_std, gamma, running_mean, running_var)
+
+
+def batchnorm_inference_backward(dout, cache):
+    """Backward pass of :func:`batchnorm_inference`: the statistics are constants here."""
+    return _batchnorm_inference_backward(_check_dout(dout, cache), cache)
+
+
+def _batchnorm_inference_backward(dout, cache):
+    return dout * (cache.gamma * cache.inv_std), np.sum(dout * cache.xhat, axis=0), dout.sum(axis=0)
+
+
+def update_running_stats(running_mean, running_var, batch_mean, batch_var, n, momentum=0.1):
+    r"""One update of the running statistics, as ``torch.nn.BatchNorm1d`` does it.
+
+    .. math::
+        \hat\mu \leftarrow (1-\alpha)\hat\mu + \alpha\mu_B,\qquad
+        \hat\sigma^2 \leftarrow (1-\alpha)\hat\sigma^2 + \alpha\frac{N}{N-1}\sigma_B^2
+
+    with :math:`\alpha` = ``momentum`` (0.1 in PyTorch). The batch variance
+    used for normalising is biased (divide by N); the one stored is unbiased
+    (divide by N - 1). Keras writes the same average with
+    ``momentum = 1 - alpha`` (0.99 by default) and stores the biased variance.
+
+    Parameters
+    ----------
+    running_mean, running_var : ndarray of shape (D,)
+    batch_mean, batch_var : ndarray of shape (D,)
+        Batch mean and biased batch variance (``cache.mean``, ``cache.var``).
+    n : int >= 2
+        Batch size N.
+    momentum : float in [0, 1]
+
+    Returns
+    -------
+    new_mean, new_var : ndarray of shape (D,)
+    """
+    momentum = check_scalar(momentum, "momentum", low=0, high=1)
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
+        raise ValueError(f"n must be an integer >= 2, got {n!r}")
+    return _update_running_stats(running_mean, running_var, batch_mean, batch_var, n, momentum)
+
+
+def _update_running_stats(running_mean, running_var, batch_mean, batch_var, n, momentum):
+    unbiased = batch_var * (n / (n - 1.0))
+    new_mean = (1.0 - momentum) * running_mean + momentum * batch_mean
+    new_var = (1.0 - momentum) * running_var + momentum * unbiased
+    return new_mean.astype(running_mean.dtype, copy=False), new_var.astype(running_var.dtype, copy=False)
+
+
+def layernorm_forward(x, gamma, beta, eps=1e-5):
+    r"""Layer norm: normalise each row of ``x`` over its D features.
+
+    .. math:: y_{ij} = \gamma_j \frac{x_{ij} - \mu_i}{\sqrt{\sigma_i^2 + \varepsilon}} + \beta_j,
+              \quad \mu_i = \frac1D\sum_j x_{ij},\ \sigma_i^2 = \frac1D\sum_j (x_{ij}-\mu_i)^2
+
+    The same in training and evaluation, and valid for a batch of one
+    (Ba et al., 2016). Matches ``torch.nn.LayerNorm(D)``.
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, D)
+    gamma, beta : ndarray of shape (D,)
+    eps : float > 0
+
+    Returns
+    -------
+    out : ndarray of shape (N, D)
+    cache : NormCache (statistics of shape (N, 1))
+    """
+    x = check_array(x, "x", ndim=2)
+    gamma, beta = _check_affine(x, gamma, beta)
+    eps = check_scalar(eps, "eps", low=0, low_inclusive=False)
+    return _layernorm_forward(x, gamma, beta, eps)
+
+
+def _layernorm_forward(x, gamma, beta, eps):
+    mean = x.mean(axis=1, keepdims=True)
+    xc = x - mean
+    var = np.mean(xc * xc, axis=1, keepdims=True)
+    inv_std = 1.0 / np.sqrt(var + x.dtype.type(eps))
+    xhat = xc * inv_std
+    return xhat * gamma + beta, NormCache(xhat, inv_std, gamma, mean, var)
+
+
+def layernorm_backward(dout, cache):
+    r"""Layer norm backward pass: the batch-norm formula applied along rows.
+
+    .. math::
+        \frac{\partial L}{\partial x_{i\cdot}} = \frac{1}{D\sigma_i}
+            \Big(D h_{i\cdot} - \sum_j h_{ij} - \hat x_{i\cdot} \sum_j h_{ij}\hat x_{ij}\Big),
+        \quad h = \gamma \odot g
+
+    Returns
+    -------
+    dx : ndarray of shape (N, D)
+    dgamma, dbeta : ndarray of shape (D,)
+    """
+    return _layernorm_backward(_check_dout(dout, cache), cache)
+
+
+def _layernorm_backward(dout, cache):
+    xhat, inv_std = cache.xhat, cache.inv_std
+    d = dout.shape[1]
+    dbeta = dout.sum(axis=0)
+    dgamma = np.sum(dout * xhat, axis=0)
+    dxhat = dout * cache.gamma
+    dx = (inv_std / d) * (
+        d * dxhat - dxhat.sum(axis=1, keepdims=True) - xhat * np.sum(dxhat * xhat, axis=1, keepdims=True)
+    )
+    return dx, dgamma, dbeta

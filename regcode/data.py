@@ -1,0 +1,234 @@
+"""Data for the book: a seeded synthetic regression problem and two real data sets.
+
+The real data sets ship inside scikit-learn (no download): the 8x8 digits
+(1,797 images, 10 classes) and diabetes (442 patients, 10 features).
+Splits are seeded and stratified for classification; standardisation is
+fitted on the training split only, so no statistic of the validation or
+test data leaks into training.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import sklearn.datasets
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+
+from ._validation import check_array, check_dtype, check_int, check_rng, check_scalar
+
+
+@dataclass
+class Split:
+    """Train/validation/test arrays. Empty splits are ``None``.
+
+    ``y_offset`` is the training mean subtracted from regression targets
+    (0 for classification); add it back to predictions to get original units.
+    """
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray | None
+    y_val: np.ndarray | None
+    X_test: np.ndarray | None
+    y_test: np.ndarray | None
+    feature_names: list
+    y_offset: float = 0.0
+
+
+def _seed(rng):
+    """An integer seed for scikit-learn, which takes ints rather than Generators."""
+    return int(rng.integers(2**31 - 1))
+
+
+def true_function(x):
+    """The noiseless target of the synthetic regression problem: ``sin(pi x) + x / 2``."""
+    return np.sin(np.pi * x) + 0.5 * x
+
+
+def make_regression_1d(n_samples, rng, *, noise_std=0.3, low=-1.0, high=1.0, dtype=np.float64):
+    r"""Noisy samples of :func:`true_function`: :math:`y = \sin(\pi x) + x/2 + \epsilon`.
+
+    Parameters
+    ----------
+    n_samples : int >= 1
+    rng : numpy.random.Generator
+    noise_std : float >= 0
+        Standard deviation of the Gaussian noise :math:`\epsilon`.
+    low, high : float
+        ``x`` is uniform on ``[low, high]``.
+
+    Returns
+    -------
+    x : ndarray of shape (n_samples,)
+    y : ndarray of shape (n_samples,)
+    """
+    n_samples = check_int(n_samples, "n_samples", low=1)
+    check_rng(rng)
+    noise_std = check_scalar(noise_std, "noise_std", low=0)
+    low = check_scalar(low, "low")
+    high = check_scalar(high, "high")
+    if not low < high:
+        raise ValueError(f"low must be < high, got low={low}, high={high}")
+    dtype = check_dtype(dtype)
+    x = rng.uniform(low, high, n_samples)
+    y = true_function(x) + noise_std * rng.standard_normal(n_samples)
+    return x.astype(dtype), y.astype(dtype)
+
+
+def polynomial_features(x, degree):
+    """Columns ``1, x, x**2, ..., x**degree`` for 1-D ``x`` (shape (m, degree + 1)).
+
+    Keep ``x`` in [-1, 1]: there the columns stay of order 1 and least
+    squares is well conditioned enough up to degree ~20.
+    """
+    x = check_array(x, "x", ndim=1)
+    degree = check_int(degree, "degree", low=0)
+    return np.vander(x, degree + 1, increasing=True)
+
+
+def split_standardize(
+    X,
+    y,
+    rng,
+    *,
+    val_size=0.2,
+    test_size=0.2,
+    n_train=None,
+    stratify=False,
+    center_y=False,
+    dtype=np.float64,
+    feature_names=None,
+):
+    """Seeded train/validation/test split, standardised with training statistics only.
+
+    Parameters
+    ----------
+    X : ndarray of shape (m, d)
+    y : ndarray of shape (m,)
+    rng : numpy.random.Generator
+    val_size, test_size : float in [0, 1)
+        Fractions of all samples held out for validation and test.
+    n_train : int, optional
+        Keep only this many training samples (a stratified subsample when
+        ``stratify``); the held-out sets do not change.
+    stratify : bool
+        Keep class proportions equal across splits (classification).
+    center_y : bool
+        Subtract the training mean from every split's ``y`` (regression).
+    dtype : float32 or float64
+
+    Returns
+    -------
+    Split
+    """
+    X = check_array(X, "X", ndim=2, min_rows=2)
+    y = np.asarray(y)
+    if y.shape != (X.shape[0],):
+        raise ValueError(f"y must have shape ({X.shape[0]},), got {y.shape}")
+    check_rng(rng)
+    val_size = check_scalar(val_size, "val_size", low=0, high=1, high_inclusive=False)
+    test_size = check_scalar(test_size, "test_size", low=0, high=1, high_inclusive=False)
+    if val_size + test_size >= 1:
+        raise ValueError(f"val_size + test_size must be < 1, got {val_size + test_size}")
+    dtype = check_dtype(dtype)
+
+    def split(X, y, size):
+        if size == 0:
+            return X, y, None, None
+        parts = train_test_split(
+            X, y, test_size=size, random_state=_seed(rng), stratify=y if stratify else None
+        )
+        return parts[0], parts[2], parts[1], parts[3]
+
+    X_rest, y_rest, X_test, y_test = split(X, y, test_size)
+    X_train, y_train, X_val, y_val = split(X_rest, y_rest, val_size / (1.0 - test_size))
+    if n_train is not None:
+        n_train = check_int(n_train, "n_train", low=2)
+        if n_train > len(y_train):
+            raise ValueError(f"n_train must be <= {len(y_train)} (the training split), got {n_train}")
+        if n_train < len(y_train):
+            X_train, _, y_train, _ = train_test_split(
+                X_train,
+                y_train,
+                train_size=n_train,
+                random_state=_seed(rng),
+                stratify=y_train if stratify else None,
+            )
+    scaler = StandardScaler().fit(X_train)
+    y_offset = float(np.mean(y_train)) if center_y else 0.0
+
+    def prep(X, y):
+        if X is None:
+            return None, None
+        y = (y - y_offset).astype(dtype) if center_y else y
+        return scaler.transform(X).astype(dtype), y
+
+    names = list(feature_names) if feature_names is not None else [f"x{i}" for i in range(X.shape[1])]
+    return Split(
+        *prep(X_train, y_train),
+        *prep(X_val, y_val),
+        *prep(X_test, y_test),
+        feature_names=names,
+        y_offset=y_offset,
+    )
+
+
+def load_digits(rng, *, n_train=None, val_size=0.2, test_size=0.2, dtype=np.float64):
+    """The 8x8 handwritten digits, split and standardised.
+
+    1,797 images of 64 pixels (values 0-16), labels 0-9 as ``int64``.
+    With the defaults 60 % train, 20 % validation, 20 % test, stratified.
+    Pass ``n_train`` (e.g. 200) for the small-data regime where
+    regularisation matters.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> data = load_digits(np.random.default_rng(0), n_train=200)
+    >>> data.X_train.shape, data.X_val.shape, data.X_test.shape
+    ((200, 64), (360, 64), (360, 64))
+    """
+    bunch = sklearn.datasets.load_digits()
+    return split_standardize(
+        bunch.data.astype(np.float64),
+        bunch.target.astype(np.int64),
+        rng,
+        val_size=val_size,
+        test_size=test_size,
+        n_train=n_train,
+        stratify=True,
+        dtype=dtype,
+        feature_names=[f"pixel_{r}_{c}" for r in range(8) for c in range(8)],
+    )
+
+
+def load_diabetes(rng=None, *, val_size=0.0, test_size=0.0, dtype=np.float64):
+    """The diabetes regression data (442 x 10), standardised, with centred target.
+
+    With the default sizes (no hold-out, ``rng`` unused) the whole data set
+    is returned as the training split: standardised columns and centred
+    ``y``, ready for :func:`regcode.linear.lasso_path` without intercept.
+
+    Examples
+    --------
+    >>> data = load_diabetes()
+    >>> data.X_train.shape, round(float(data.X_train.mean()), 12) == 0.0
+    ((442, 10), True)
+    """
+    bunch = sklearn.datasets.load_diabetes(scaled=False)
+    if rng is None:
+        if val_size or test_size:
+            raise ValueError("rng must be given when val_size or test_size is > 0")
+        rng = np.random.default_rng(0)  # no random choice is made without hold-out sets
+    return split_standardize(
+        bunch.data,
+        bunch.target.astype(np.float64),
+        rng,
+        val_size=val_size,
+        test_size=test_size,
+        center_y=True,
+        dtype=dtype,
+        feature_names=bunch.feature_names,
+    )

@@ -1,0 +1,187 @@
+"""Weight penalties: L1, L2 and elastic net, their gradients and the L1 prox.
+
+Conventions used throughout the book (chapter 2):
+
+* L2 (ridge, "weight decay" under SGD):   ``(lam / 2) * sum(w**2)``, gradient ``lam * w``.
+* L1 (lasso):                             ``lam * sum(|w|)``, subgradient ``lam * sign(w)``.
+* Elastic net (scikit-learn's convention):
+  ``lam * (l1_ratio * sum(|w|) + (1 - l1_ratio) / 2 * sum(w**2))``.
+
+Every function takes a float array ``w`` of any shape and a non-negative
+strength ``lam``; the penalties return a Python float and the gradients an
+array of the same shape and dtype as ``w``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import check_array, check_scalar
+
+
+def l1_penalty(w, lam):
+    r"""L1 penalty :math:`\lambda \sum_i |w_i|`.
+
+    Parameters
+    ----------
+    w : ndarray of float, any shape
+        Weights.
+    lam : float >= 0
+        Penalty strength :math:`\lambda`.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    TypeError
+        If ``w`` is not a float array or ``lam`` is not a real number.
+    ValueError
+        If ``lam`` is negative or ``w`` holds NaN or infinity.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> l1_penalty(np.array([1.0, -2.0, 0.5]), lam=0.1)
+    0.35
+    """
+    w = check_array(w, "w")
+    lam = check_scalar(lam, "lam", low=0)
+    return float(lam * np.abs(w).sum())
+
+
+def l1_grad(w, lam):
+    r"""Subgradient of the L1 penalty: :math:`\lambda\,\mathrm{sign}(w)`, 0 where w = 0.
+
+    At :math:`w_i = 0` the L1 norm is not differentiable; any value in
+    :math:`[-\lambda, \lambda]` is a subgradient and we return 0, as
+    ``numpy.sign`` and PyTorch's autograd do.
+
+    Returns
+    -------
+    ndarray, same shape and dtype as ``w``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> l1_grad(np.array([3.0, 0.0, -0.2]), lam=0.5)
+    array([ 0.5,  0. , -0.5])
+    """
+    w = check_array(w, "w")
+    lam = check_scalar(lam, "lam", low=0)
+    return (lam * np.sign(w)).astype(w.dtype, copy=False)
+
+
+def l2_penalty(w, lam):
+    r"""L2 penalty :math:`\frac{\lambda}{2} \sum_i w_i^2`.
+
+    The factor 1/2 makes the gradient :math:`\lambda w`, so that SGD on the
+    penalised loss is exactly "weight decay" by :math:`\eta\lambda` per step.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> l2_penalty(np.array([1.0, -2.0]), lam=0.1)
+    0.25
+    """
+    w = check_array(w, "w")
+    lam = check_scalar(lam, "lam", low=0)
+    return float(0.5 * lam * np.vdot(w, w))
+
+
+def l2_grad(w, lam):
+    r"""Gradient of the L2 penalty: :math:`\lambda w`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> l2_grad(np.array([1.0, -2.0]), lam=0.1)
+    array([ 0.1, -0.2])
+    """
+    w = check_array(w, "w")
+    lam = check_scalar(lam, "lam", low=0)
+    return (lam * w).astype(w.dtype, copy=False)
+
+
+def soft_threshold(w, t):
+    r"""Soft-thresholding :math:`\mathrm{sign}(w)\max(|w| - t, 0)`, elementwise.
+
+    This is the proximal map of :math:`t\|\cdot\|_1`:
+
+    .. math:: \mathrm{prox}_{t\|\cdot\|_1}(w) = \arg\min_z \tfrac12\|z - w\|^2 + t\|z\|_1 .
+
+    Entries with :math:`|w_i| \le t` become exactly 0, which is why proximal
+    gradient methods give sparse solutions and subgradient descent does not.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> soft_threshold(np.array([3.0, -0.5, 1.0]), t=1.0)
+    array([2., 0., 0.])
+    """
+    w = check_array(w, "w")
+    t = check_scalar(t, "t", low=0)
+    shrunk = np.where(np.abs(w) > t, w - t * np.sign(w), 0.0)
+    return shrunk.astype(w.dtype, copy=False)
+
+
+def elastic_net_penalty(w, lam, l1_ratio):
+    r"""Elastic-net penalty :math:`\lambda\,(\rho \|w\|_1 + \frac{1-\rho}{2}\|w\|_2^2)`.
+
+    ``l1_ratio`` (:math:`\rho`) = 1 gives :func:`l1_penalty`, 0 gives
+    :func:`l2_penalty`. This is scikit-learn's ``ElasticNet`` parametrisation
+    (``alpha`` = lam).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> elastic_net_penalty(np.array([1.0, -2.0]), lam=0.1, l1_ratio=0.5)
+    0.275
+    """
+    w = check_array(w, "w")
+    lam = check_scalar(lam, "lam", low=0)
+    l1_ratio = check_scalar(l1_ratio, "l1_ratio", low=0, high=1)
+    return l1_penalty(w, lam * l1_ratio) + l2_penalty(w, lam * (1.0 - l1_ratio))
+
+
+def elastic_net_grad(w, lam, l1_ratio):
+    r"""(Sub)gradient of :func:`elastic_net_penalty`: :math:`\lambda(\rho\,\mathrm{sign}(w) + (1-\rho)w)`."""
+    w = check_array(w, "w")
+    lam = check_scalar(lam, "lam", low=0)
+    l1_ratio = check_scalar(l1_ratio, "l1_ratio", low=0, high=1)
+    return l1_grad(w, lam * l1_ratio) + l2_grad(w, lam * (1.0 - l1_ratio))
+
+
+class ParameterPenalty:
+    """Add an L1 or L2 penalty on some parameters to a training loss.
+
+    Calling the object adds the penalty's gradient to each parameter's
+    ``.grad`` and returns the penalty value, so that :func:`regcode.train.fit`
+    can report the penalised loss.
+
+    Parameters
+    ----------
+    params : iterable of regcode.layers.Parameter
+        Parameters to penalise (for example ``[model.layers[0].weight]``).
+    lam : float >= 0
+        Strength.
+    kind : {"l1", "l2"}
+        Which penalty.
+    """
+
+    def __init__(self, params, lam, kind="l2"):
+        self.params = list(params)
+        self.lam = check_scalar(lam, "lam", low=0)
+        if kind not in ("l1", "l2"):
+            raise ValueError(f"kind must be 'l1' or 'l2', got {kind!r}")
+        self.kind = kind
+
+    def __call__(self):
+        value_fn, grad_fn = (l1_penalty, l1_grad) if self.kind == "l1" else (l2_penalty, l2_grad)
+        total = 0.0
+        for param in self.params:
+            total += value_fn(param.data, self.lam)
+            grad = grad_fn(param.data, self.lam)
+            param.grad = grad if param.grad is None else param.grad + grad
+        return total

@@ -1,0 +1,203 @@
+"""One plotting style for the whole book, and the plots that recur across chapters.
+
+Colours are the Okabe-Ito palette, which stays distinguishable under the
+common forms of colour blindness. Call :func:`use_style` once per notebook.
+"""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+from cycler import cycler
+
+#: Okabe-Ito colours by name.
+COLORS = {
+    "blue": "#0072B2",
+    "orange": "#E69F00",
+    "green": "#009E73",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+    "sky": "#56B4E9",
+    "yellow": "#F0E442",
+    "black": "#000000",
+}
+
+#: Fixed roles, so that "train" and "validation" look the same in every chapter.
+ROLE_COLORS = {
+    "train": COLORS["blue"],
+    "val": COLORS["orange"],
+    "test": COLORS["green"],
+    "truth": COLORS["black"],
+    "baseline": "#777777",
+}
+
+STYLE = {
+    "axes.prop_cycle": cycler(
+        color=[COLORS[k] for k in ("blue", "orange", "green", "vermillion", "purple", "sky", "black")]
+    ),
+    "figure.figsize": (6.4, 4.0),
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "figure.constrained_layout.use": True,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": 12,
+    "axes.labelsize": 11,
+    "legend.fontsize": 9,
+    "legend.frameon": False,
+    "lines.linewidth": 1.8,
+    "image.cmap": "viridis",
+}
+
+
+def use_style():
+    """Apply the book's matplotlib style (PNG output, Okabe-Ito colours, light grid)."""
+    mpl.rcParams.update(STYLE)
+    try:  # inline backend in notebooks: PNG, never SVG (SVG embeds random ids)
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+        set_matplotlib_formats("png")
+    except ImportError:  # pragma: no cover - outside IPython
+        pass
+
+
+def _axes(ax):
+    if ax is None:
+        _, ax = plt.subplots()
+    return ax
+
+
+def plot_learning_curves(history, metric="loss", ax=None, label_prefix="", best=True, **kwargs):
+    """Training and validation curves of a :class:`regcode.train.History` against epoch.
+
+    Parameters
+    ----------
+    history : History
+    metric : {"loss", "acc"}
+    ax : matplotlib Axes, optional
+    label_prefix : str
+        Prepended to the legend labels (to overlay several runs).
+    best : bool
+        Mark ``history.best_epoch`` with a dotted vertical line.
+    **kwargs
+        Passed to ``ax.plot`` (e.g. ``alpha``).
+
+    Returns
+    -------
+    ax
+    """
+    if metric not in ("loss", "acc"):
+        raise ValueError(f"metric must be 'loss' or 'acc', got {metric!r}")
+    ax = _axes(ax)
+    train = getattr(history, f"train_{metric}")
+    val = getattr(history, f"val_{metric}")
+    epochs = np.arange(1, len(train) + 1)
+    ax.plot(epochs, train, color=ROLE_COLORS["train"], label=f"{label_prefix}train", **kwargs)
+    if len(val):
+        ax.plot(epochs, val, color=ROLE_COLORS["val"], label=f"{label_prefix}validation", **kwargs)
+    if best and history.best_epoch is not None and len(val):
+        ax.axvline(history.best_epoch, color=ROLE_COLORS["baseline"], linestyle=":", linewidth=1)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("cross-entropy loss" if metric == "loss" else "accuracy")
+    ax.legend()
+    return ax
+
+
+def plot_validation_curve(
+    values, train_scores, val_scores, ax=None, *, xlabel, ylabel, log_x=True, mark="min"
+):
+    """Training and validation score against a hyperparameter, with the best value marked.
+
+    Parameters
+    ----------
+    values : array-like of shape (k,)
+    train_scores, val_scores : array-like of shape (k,)
+    xlabel, ylabel : str
+    log_x : bool
+        Logarithmic x-axis (strengths such as lambda span decades).
+    mark : {"min", "max", None}
+        Mark the validation minimum (losses) or maximum (accuracies).
+
+    Returns
+    -------
+    ax
+    """
+    ax = _axes(ax)
+    values = np.asarray(values, dtype=float)
+    val_scores = np.asarray(val_scores, dtype=float)
+    ax.plot(values, train_scores, "o-", color=ROLE_COLORS["train"], label="train")
+    ax.plot(values, val_scores, "o-", color=ROLE_COLORS["val"], label="validation")
+    if mark is not None:
+        if mark not in ("min", "max"):
+            raise ValueError(f"mark must be 'min', 'max' or None, got {mark!r}")
+        i = int(np.nanargmin(val_scores) if mark == "min" else np.nanargmax(val_scores))
+        ax.plot(
+            values[i],
+            val_scores[i],
+            "*",
+            color=COLORS["vermillion"],
+            markersize=14,
+            label=f"best validation ({values[i]:.3g})",
+        )
+    if log_x:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend()
+    return ax
+
+
+def plot_regularization_path(lams, coefs, ax=None, *, feature_names=None, xlabel=r"$\lambda$"):
+    """Coefficients against penalty strength (one line per feature), lambda decreasing to the right.
+
+    Parameters
+    ----------
+    lams : array-like of shape (k,)
+    coefs : ndarray of shape (k, n)
+        As returned by :func:`regcode.linear.lasso_path`.
+
+    Returns
+    -------
+    ax
+    """
+    ax = _axes(ax)
+    coefs = np.asarray(coefs)
+    lines = ax.plot(lams, coefs)
+    if feature_names is not None:
+        for line, name in zip(lines, feature_names, strict=False):
+            line.set_label(name)
+        ax.legend(ncol=2, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.set_xscale("log")
+    ax.invert_xaxis()
+    ax.axhline(0.0, color="black", linewidth=0.8)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("coefficient")
+    return ax
+
+
+def plot_weight_histograms(weights, ax=None, *, bins=60, range_=None):
+    """Overlaid step histograms of several weight arrays.
+
+    Parameters
+    ----------
+    weights : dict of str -> ndarray
+        Label -> weights (flattened).
+
+    Returns
+    -------
+    ax
+    """
+    ax = _axes(ax)
+    flat = {k: np.ravel(v) for k, v in weights.items()}
+    if range_ is None:
+        hi = max(np.max(np.abs(v)) for v in flat.values())
+        range_ = (-hi, hi)
+    for label, w in flat.items():
+        ax.hist(w, bins=bins, range=range_, histtype="step", linewidth=1.5, density=True, label=label)
+    ax.set_xlabel("weight value")
+    ax.set_ylabel("density")
+    ax.legend()
+    return ax
