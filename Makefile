@@ -13,12 +13,16 @@ export OMP_NUM_THREADS := 1
 export OPENBLAS_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: help setup book test lint unit nbval build-check lab clean
+.PHONY: help setup book test lint unit nbval build-check lab clean notebooks book-nosolutions test-browser pdf
 
 help:
 	@echo "make book   - set up .venv and build the book into _build/html"
 	@echo "make test   - set up .venv; ruff, unit tests, strict nbval, -W book build"
 	@echo "make lab    - JupyterLab on book/"
+	@echo "make test-browser     - every page in headless Chromium (needs Debian's chromium)"
+	@echo "make pdf              - printable PDFs in _build/pdf/ (needs Debian's chromium)"
+	@echo "make notebooks        - _build/notebooks.zip: chapters + regcode for students"
+	@echo "make book-nosolutions - the book with every exercise solution removed"
 	@echo "make clean  - remove _build and caches (keeps .venv)"
 
 $(STAMP): requirements.txt pyproject.toml
@@ -36,8 +40,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check regcode tests book
 	$(BIN)/ruff format --check regcode tests
 
+# pytest exits 5 when it collects nothing: that is a broken suite, so say so and fail.
 unit: $(STAMP)
-	$(BIN)/python -m pytest tests -m "not browser"
+	$(BIN)/python -m pytest -p no:nbval tests --doctest-modules regcode -m "not browser"; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; fi; exit $$rc
 
 nbval: $(STAMP)
 	@if ls book/*.ipynb >/dev/null 2>&1; then \
@@ -48,7 +54,24 @@ build-check: $(STAMP)
 	rm -rf _build/html
 	$(JB) build . -W -n --keep-going
 
-test: lint unit nbval build-check
+# build-check first: tests/test_publishing.py compares the book without solutions with it.
+test: lint build-check unit nbval
+
+_build/html/index.html: $(STAMP)
+	$(JB) build . -W -n --keep-going
+
+# Browser tests and handouts use Debian's Chromium (apt-get install -y chromium), never a download.
+test-browser: _build/html/index.html
+	$(BIN)/python -m pytest -p no:nbval tests/browser -m browser
+
+pdf: _build/html/index.html
+	$(BIN)/python scripts/make_pdf.py
+
+notebooks: $(STAMP)
+	$(BIN)/python scripts/make_notebooks_zip.py
+
+book-nosolutions: $(STAMP)
+	$(BIN)/python scripts/build_nosolutions.py
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab book/
