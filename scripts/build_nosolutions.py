@@ -41,7 +41,11 @@ def strip_notebook(path):
 
 def main():
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
-    config.setdefault("sphinx", {}).setdefault("config", {})["hide_solutions"] = True
+    sphinx = config.setdefault("sphinx", {})
+    sphinx.setdefault("config", {})["hide_solutions"] = True
+    # Paths in the copied config are read relative to its new folder: make them absolute.
+    for name, path in sphinx.get("local_extensions", {}).items():
+        sphinx["local_extensions"][name] = str(ROOT / path)
     OUT.mkdir(parents=True, exist_ok=True)
     config_path = OUT / "_config.yml"
     config_path.write_text(yaml.safe_dump(config, sort_keys=False))
