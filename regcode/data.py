@@ -44,6 +44,7 @@ def _seed(rng):
 
 def true_function(x):
     """The noiseless target of the synthetic regression problem: ``sin(pi x) + x / 2``."""
+    x = check_array(x, "x")
     return np.sin(np.pi * x) + 0.5 * x
 
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_array, check_scalar
+from ._validation import check_array, check_int, check_scalar
+from .layers import Parameter
 
 
 def l1_penalty(w, lam):
@@ -43,8 +44,8 @@ def l1_penalty(w, lam):
     Examples
     --------
     >>> import numpy as np
-    >>> l1_penalty(np.array([1.0, -2.0, 0.5]), lam=0.1)
-    0.35
+    >>> l1_penalty(np.array([1.0, -2.0, 0.5]), lam=0.5)
+    1.75
     """
     w = check_array(w, "w")
     lam = check_scalar(lam, "lam", low=0)
@@ -172,6 +173,9 @@ class ParameterPenalty:
 
     def __init__(self, params, lam, kind="l2"):
         self.params = list(params)
+        for i, param in enumerate(self.params):
+            if not isinstance(param, Parameter):
+                raise TypeError(f"params[{i}] must be a regcode Parameter, got {type(param).__name__}")
         self.lam = check_scalar(lam, "lam", low=0)
         if kind not in ("l1", "l2"):
             raise ValueError(f"kind must be 'l1' or 'l2', got {kind!r}")
@@ -185,3 +189,73 @@ class ParameterPenalty:
             grad = grad_fn(param.data, self.lam)
             param.grad = grad if param.grad is None else param.grad + grad
         return total
+
+
+# --- Chapter 2: the Bayesian reading of the penalties (MAP estimates) ---
+
+
+def lam_from_gaussian_prior(noise_std, prior_std, n_samples):
+    r"""Ridge strength whose solution is the MAP estimate under a Gaussian prior.
+
+    With Gaussian noise :math:`y = Xw + \varepsilon`, :math:`\varepsilon \sim N(0, \sigma^2)`,
+    and prior :math:`w_j \sim N(0, \tau^2)`, the negative log posterior is
+    :math:`\frac{1}{2\sigma^2}\|y - Xw\|^2 + \frac{1}{2\tau^2}\|w\|^2` + const.
+    Multiplying by :math:`\sigma^2/m` gives the ridge objective of the book
+    (1/(2m) convention) with
+
+    .. math:: \lambda = \frac{\sigma^2}{m\,\tau^2}.
+
+    Parameters
+    ----------
+    noise_std : float > 0
+        :math:`\sigma`.
+    prior_std : float > 0
+        :math:`\tau`.
+    n_samples : int >= 1
+        :math:`m`.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> lam_from_gaussian_prior(noise_std=2.0, prior_std=1.0, n_samples=100)
+    0.04
+    """
+    sigma = check_scalar(noise_std, "noise_std", low=0, low_inclusive=False)
+    tau = check_scalar(prior_std, "prior_std", low=0, low_inclusive=False)
+    m = check_int(n_samples, "n_samples", low=1)
+    return sigma**2 / (m * tau**2)
+
+
+def lam_from_laplace_prior(noise_std, prior_scale, n_samples):
+    r"""Lasso strength whose solution is the MAP estimate under a Laplace prior.
+
+    With the prior density :math:`p(w_j) = \frac{1}{2b} e^{-|w_j|/b}` the
+    negative log posterior is :math:`\frac{1}{2\sigma^2}\|y - Xw\|^2 + \frac{1}{b}\|w\|_1`
+    + const; times :math:`\sigma^2/m` it is the lasso objective with
+
+    .. math:: \lambda = \frac{\sigma^2}{m\,b}.
+
+    Parameters
+    ----------
+    noise_std : float > 0
+        :math:`\sigma`.
+    prior_scale : float > 0
+        :math:`b` (the prior's standard deviation is :math:`\sqrt2\,b`).
+    n_samples : int >= 1
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> lam_from_laplace_prior(noise_std=2.0, prior_scale=0.5, n_samples=100)
+    0.08
+    """
+    sigma = check_scalar(noise_std, "noise_std", low=0, low_inclusive=False)
+    b = check_scalar(prior_scale, "prior_scale", low=0, low_inclusive=False)
+    m = check_int(n_samples, "n_samples", low=1)
+    return sigma**2 / (m * b)

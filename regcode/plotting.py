@@ -163,8 +163,14 @@ def plot_regularization_path(lams, coefs, ax=None, *, feature_names=None, xlabel
     -------
     ax
     """
-    ax = _axes(ax)
+    lams = np.asarray(lams, dtype=float)
     coefs = np.asarray(coefs)
+    if lams.ndim != 1 or coefs.ndim != 2 or coefs.shape[0] != lams.shape[0]:
+        raise ValueError(
+            f"coefs must have shape ({lams.size}, n_features) for lams of shape {lams.shape}, "
+            f"got {coefs.shape}"
+        )
+    ax = _axes(ax)
     lines = ax.plot(lams, coefs)
     if feature_names is not None:
         for line, name in zip(lines, feature_names, strict=False):
@@ -190,6 +196,10 @@ def plot_weight_histograms(weights, ax=None, *, bins=60, range_=None):
     -------
     ax
     """
+    if not isinstance(weights, dict):
+        raise TypeError(f"weights must be a dict of label -> array, got {type(weights).__name__}")
+    if not weights:
+        raise ValueError("weights must hold at least one array")
     ax = _axes(ax)
     flat = {k: np.ravel(v) for k, v in weights.items()}
     if range_ is None:

@@ -1,0 +1,190 @@
+"""Tests for regcode.optim: SGD, Adam and AdamW against their update formulas, and decay groups."""
+
+import numpy as np
+import pytest
+
+from regcode.layers import BatchNorm1d, LayerNorm, Linear, Parameter, mlp
+from regcode.optim import SGD, Adam, AdamW, decay_groups
+
+
+def param_with(data):
+    return Parameter(np.array(data, dtype=float))
+
+
+def run(optimizer, param, grads):
+    """Apply one optimizer step per gradient; return the trajectory of param.data."""
+    path = []
+    for g in grads:
+        optimizer.zero_grad()
+        param.grad = np.array(g, dtype=float)
+        optimizer.step()
+        path.append(param.data.copy())
+    return path
+
+
+GRADS = [[0.5, -1.0, 2.0], [0.1, 0.3, -0.7], [-0.4, 0.2, 0.9]]
+THETA0 = [1.0, -2.0, 0.5]
+
+
+# ---------------------------------------------------------------- SGD
+
+
+def test_sgd_momentum_and_weight_decay_by_hand():
+    lr, mu, wd = 0.1, 0.9, 0.01
+    p = param_with(THETA0)
+    path = run(SGD([p], lr=lr, momentum=mu, weight_decay=wd), p, GRADS)
+    theta, buf = np.array(THETA0), None
+    for g, got in zip(GRADS, path, strict=True):
+        g = np.array(g) + wd * theta  # coupled decay: added to the gradient
+        buf = g if buf is None else mu * buf + g  # first step: buffer = gradient (no dampening)
+        theta = theta - lr * buf
+        np.testing.assert_allclose(got, theta, rtol=1e-14)
+
+
+def test_sgd_without_momentum_decay_is_shrink_then_step():
+    # For momentum 0, coupled decay is "weight decay": w <- (1 - lr*wd) w - lr * grad.
+    lr, wd = 0.05, 0.2
+    p = param_with(THETA0)
+    path = run(SGD([p], lr=lr, weight_decay=wd), p, GRADS)
+    theta = np.array(THETA0)
+    for g, got in zip(GRADS, path, strict=True):
+        theta = (1 - lr * wd) * theta - lr * np.array(g)
+        np.testing.assert_allclose(got, theta, rtol=1e-14)
+
+
+def test_sgd_plain_step():
+    p = param_with(THETA0)
+    run(SGD([p], lr=0.5), p, [GRADS[0]])
+    np.testing.assert_allclose(p.data, np.array(THETA0) - 0.5 * np.array(GRADS[0]))
+
+
+def test_parameters_without_gradient_are_left_alone():
+    a, b = param_with([1.0]), param_with([2.0])
+    opt = SGD([a, b], lr=0.1, momentum=0.9, weight_decay=0.5)
+    a.grad = np.array([1.0])
+    opt.step()
+    np.testing.assert_array_equal(b.data, [2.0])  # no grad: no step, not even decay
+    opt.zero_grad()
+    assert a.grad is None and b.grad is None
+
+
+def test_parameter_groups_override_defaults():
+    a, b = param_with([1.0]), param_with([1.0])
+    opt = SGD([{"params": [a]}, {"params": [b], "lr": 0.5}], lr=0.1)
+    a.grad, b.grad = np.array([1.0]), np.array([1.0])
+    opt.step()
+    np.testing.assert_allclose([a.data[0], b.data[0]], [0.9, 0.5])
+
+
+def test_sgd_keeps_float32():
+    p = Parameter(np.ones(3, dtype=np.float32))
+    p.grad = np.full(3, 0.5, dtype=np.float32)
+    SGD([p], lr=0.1, momentum=0.9, weight_decay=0.1, dtype=np.float32).step()
+    assert p.data.dtype == np.float32
+
+
+# ---------------------------------------------------------------- Adam and AdamW
+
+
+def adam_by_hand(theta, grads, lr, betas, eps, wd, decoupled):
+    theta = np.array(theta, dtype=float)
+    m, v = np.zeros_like(theta), np.zeros_like(theta)
+    path = []
+    for t, g in enumerate(grads, start=1):
+        g = np.array(g, dtype=float)
+        if decoupled:
+            theta = theta - lr * wd * theta
+        else:
+            g = g + wd * theta
+        m = betas[0] * m + (1 - betas[0]) * g
+        v = betas[1] * v + (1 - betas[1]) * g**2
+        m_hat, v_hat = m / (1 - betas[0] ** t), v / (1 - betas[1] ** t)
+        theta = theta - lr * m_hat / (np.sqrt(v_hat) + eps)
+        path.append(theta)
+    return path
+
+
+@pytest.mark.parametrize(("cls", "decoupled"), [(Adam, False), (AdamW, True)])
+@pytest.mark.parametrize("wd", [0.0, 0.1])
+def test_adam_and_adamw_by_hand(cls, decoupled, wd):
+    kwargs = {"lr": 0.01, "betas": (0.8, 0.95), "eps": 1e-6, "weight_decay": wd}
+    p = param_with(THETA0)
+    path = run(cls([p], **kwargs), p, GRADS)
+    expected = adam_by_hand(THETA0, GRADS, 0.01, (0.8, 0.95), 1e-6, wd, decoupled)
+    np.testing.assert_allclose(path, expected, rtol=1e-12)
+
+
+def test_adam_first_step_has_magnitude_lr():
+    # Bias correction at t = 1: m_hat = (1 - b1) g / (1 - b1) = g and v_hat = g^2, so the step
+    # is lr * g / (|g| + eps): lr * sign(g) up to a relative error eps / |g| (here <= 1e-6).
+    # Without the correction the step would be lr * (1 - b1) / sqrt(1 - b2) ~ 3.2 lr.
+    lr = 0.01
+    g = np.array([1e-2, -3.0, 250.0, -1e-1])
+    p = Parameter(np.zeros(4))
+    run(Adam([p], lr=lr), p, [g])
+    np.testing.assert_allclose(p.data, -lr * np.sign(g), rtol=1e-6)
+    assert np.all(np.abs(p.data) < lr)  # eps makes it slightly smaller, never larger
+
+
+def test_adamw_decay_is_decoupled_from_the_gradient_scale():
+    # With a zero loss gradient, AdamW only shrinks: theta <- (1 - lr*wd) theta, whatever theta's scale.
+    lr, wd = 0.01, 0.1
+    theta0 = np.array([1e-3, 1.0, 100.0])
+    p = Parameter(theta0.copy())
+    run(AdamW([p], lr=lr, weight_decay=wd), p, [np.zeros(3)] * 5)
+    np.testing.assert_allclose(p.data, theta0 * (1 - lr * wd) ** 5, rtol=1e-12)
+    # Adam with the same L2 term divides the decay gradient wd*theta by its own size:
+    # every weight moves by ~lr per step, so small weights collapse and large ones barely shrink.
+    q = Parameter(theta0.copy())
+    run(Adam([q], lr=lr, weight_decay=wd), q, [np.zeros(3)] * 5)
+    assert q.data[2] == pytest.approx(100.0 - 5 * lr, rel=1e-6)
+    assert abs(q.data[0]) < 5 * lr
+    assert not np.allclose(q.data, p.data, rtol=1e-3)
+
+
+def test_adamw_differs_from_adam_with_l2():
+    p, q = param_with(THETA0), param_with(THETA0)
+    run(AdamW([p], lr=0.01, weight_decay=0.5), p, GRADS)
+    run(Adam([q], lr=0.01, weight_decay=0.5), q, GRADS)
+    assert np.max(np.abs(p.data - q.data)) > 1e-3
+
+
+def test_adamw_default_weight_decay_is_pytorchs():
+    assert AdamW([param_with([1.0])]).param_groups[0]["weight_decay"] == 0.01
+    assert Adam([param_with([1.0])]).param_groups[0]["weight_decay"] == 0.0
+
+
+def test_state_is_per_parameter():
+    a, b = param_with([1.0]), param_with([1.0])
+    opt = Adam([a, b], lr=0.1)
+    a.grad = np.array([1.0])
+    opt.step()
+    b.grad = np.array([1.0])
+    opt.step()  # b's first step also has bias correction t = 1
+    np.testing.assert_allclose(b.data, 1.0 - 0.1, rtol=1e-6)
+
+
+# ---------------------------------------------------------------- decay groups
+
+
+def test_decay_groups_exclude_biases_and_norm_parameters(rng):
+    model = mlp((4, 8, 8, 3), rng, batchnorm=True)
+    decayed, undecayed = decay_groups(model.parameters(), 1e-3)
+    weights = [m.weight for m in model if isinstance(m, Linear)]
+    norm_params = [p for m in model if isinstance(m, BatchNorm1d) for p in (m.gamma, m.beta)]
+    assert [id(p) for p in decayed["params"]] == [id(p) for p in weights]
+    assert {id(p) for p in undecayed["params"]} == {id(p) for p in norm_params + [model[-1].bias]}
+    assert (decayed["weight_decay"], undecayed["weight_decay"]) == (1e-3, 0.0)
+    layer_norm = LayerNorm(3)
+    assert decay_groups(layer_norm.parameters(), 0.1)[0]["params"] == []
+
+
+def test_decay_groups_in_an_optimizer_leave_biases_undecayed(rng):
+    layer = Linear(3, 2, rng)
+    layer.bias.data[...] = 1.0
+    w0 = layer.weight.data.copy()
+    opt = SGD(decay_groups(layer.parameters(), weight_decay=0.5), lr=0.1)
+    layer.weight.grad, layer.bias.grad = np.zeros((3, 2)), np.zeros(2)
+    opt.step()
+    np.testing.assert_allclose(layer.weight.data, 0.95 * w0)
+    np.testing.assert_array_equal(layer.bias.data, 1.0)

@@ -1,0 +1,283 @@
+"""Tests for regcode.train: minibatches, fit (history, early stopping, divergence), evaluate, predict."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from regcode.layers import Linear, Sequential, mlp
+from regcode.losses import mse, softmax_cross_entropy
+from regcode.optim import SGD, Adam
+from regcode.penalties import ParameterPenalty
+from regcode.train import evaluate, fit, minibatches, predict
+
+
+def classification_data(rng, n=60, d=4, k=3):
+    X = rng.standard_normal((n, d))
+    y = np.argmax(X[:, :k] + 0.3 * rng.standard_normal((n, k)), axis=1)
+    return X, y
+
+
+def overfitting_regression(seed=0, d=30, m=20):
+    """More features than samples and noisy targets: gradient descent first learns, then fits noise."""
+    rng = np.random.default_rng(seed)
+    w_true = rng.standard_normal((d, 1))
+    X = rng.standard_normal((m, d))
+    y = X @ w_true + 3.0 * rng.standard_normal((m, 1))
+    X_val = rng.standard_normal((200, d))
+    return X, y, X_val, X_val @ w_true
+
+
+def linear_model(d, seed=1):
+    return Sequential(Linear(d, 1, np.random.default_rng(seed), weight_std=0.01))
+
+
+# ---------------------------------------------------------------- minibatches
+
+
+@given(n_samples=st.integers(2, 300), batch_size=st.integers(2, 64), seed=st.integers(0, 2**32 - 1))
+def test_minibatches_cover_every_index_once_and_never_leave_one(n_samples, batch_size, seed):
+    batches = minibatches(n_samples, batch_size, np.random.default_rng(seed))
+    np.testing.assert_array_equal(np.sort(np.concatenate(batches)), np.arange(n_samples))
+    sizes = [len(b) for b in batches]
+    assert min(sizes) >= 2  # training-mode batch norm needs two samples
+    assert all(s == batch_size for s in sizes[:-1])
+    assert sizes[-1] <= batch_size + 1  # a leftover single sample joins the last batch
+
+
+def test_minibatches_are_shuffled_and_seeded():
+    a = minibatches(50, 10, np.random.default_rng(3))
+    b = minibatches(50, 10, np.random.default_rng(3))
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    assert not np.array_equal(np.concatenate(a), np.arange(50))
+
+
+def test_minibatches_merge_a_final_single_sample():
+    assert [len(b) for b in minibatches(21, 10, np.random.default_rng(0))] == [10, 11]
+    assert [len(b) for b in minibatches(22, 10, np.random.default_rng(0))] == [10, 10, 2]
+
+
+# ---------------------------------------------------------------- fit
+
+
+def test_fit_records_one_entry_per_epoch(rng):
+    X, y = classification_data(rng)
+    model = mlp((4, 16, 3), np.random.default_rng(1))
+    history = fit(
+        model,
+        softmax_cross_entropy,
+        Adam(model.parameters(), lr=1e-2),
+        X[:40],
+        y[:40],
+        epochs=7,
+        batch_size=16,
+        rng=rng,
+        X_val=X[40:],
+        y_val=y[40:],
+    )
+    assert history.epochs == 7
+    for values in (history.train_loss, history.val_loss, history.train_acc, history.val_acc):
+        assert len(values) == 7
+    assert all(0.0 <= a <= 1.0 for a in history.train_acc + history.val_acc)
+    assert history.best_epoch == 1 + int(np.argmin(history.val_loss))
+    assert not history.stopped_early and not history.diverged
+    assert history.train_loss[-1] < history.train_loss[0]  # it learns
+    assert model.training  # fit leaves the model in training mode
+
+
+def test_fit_regression_has_no_accuracy_and_no_validation_by_default(rng):
+    X = rng.standard_normal((30, 3))
+    y = X @ np.array([[1.0], [-2.0], [0.5]])
+    model = linear_model(3)
+    history = fit(model, mse, SGD(model.parameters(), lr=0.1), X, y, epochs=20, batch_size=10, rng=rng)
+    assert history.epochs == 20 and history.val_loss == [] and history.train_acc == []
+    assert history.best_epoch is None
+    assert history.train_loss[-1] < 1e-3 * history.train_loss[0]
+
+
+def test_fit_history_losses_are_the_evaluation_losses(rng):
+    X, y = classification_data(rng)
+    model = mlp((4, 8, 3), np.random.default_rng(1), drop_prob=0.5)
+    history = fit(
+        model, softmax_cross_entropy, SGD(model.parameters(), lr=0.1), X, y, epochs=3, batch_size=20, rng=rng
+    )
+    # Measured in evaluation mode (no dropout), on the final weights of each epoch.
+    loss, acc = evaluate(model, softmax_cross_entropy, X, y)
+    assert (loss, acc) == (history.train_loss[-1], history.train_acc[-1])
+
+
+def test_fit_is_reproducible():
+    X, y = classification_data(np.random.default_rng(0))
+    histories = []
+    for _ in range(2):
+        model = mlp((4, 8, 3), np.random.default_rng(1), drop_prob=0.3, batchnorm=True)
+        histories.append(
+            fit(
+                model,
+                softmax_cross_entropy,
+                Adam(model.parameters(), lr=1e-2),
+                X,
+                y,
+                epochs=3,
+                batch_size=16,
+                rng=np.random.default_rng(2),
+            )
+        )
+    assert histories[0] == histories[1]
+
+
+def test_early_stopping_stops_after_patience_and_restores_the_best_weights():
+    X, y, X_val, y_val = overfitting_regression()
+    model = linear_model(X.shape[1])
+    patience = 10
+    history = fit(
+        model,
+        mse,
+        SGD(model.parameters(), lr=0.02),
+        X,
+        y,
+        epochs=400,
+        batch_size=len(X),
+        rng=np.random.default_rng(2),
+        X_val=X_val,
+        y_val=y_val,
+        patience=patience,
+    )
+    best = history.best_epoch
+    assert history.stopped_early
+    assert 1 < best < history.epochs < 400  # validation loss fell, then rose: a real early stop
+    assert history.epochs == best + patience
+    assert min(history.val_loss) == history.val_loss[best - 1]
+    assert all(v >= history.val_loss[best - 1] for v in history.val_loss[best:])
+    # The restored model is the one from the best epoch, not the last one.
+    restored_loss, _ = evaluate(model, mse, X_val, y_val)
+    assert restored_loss == pytest.approx(history.val_loss[best - 1], rel=1e-12)
+    assert restored_loss < history.val_loss[-1]
+
+
+def test_early_stopping_without_restore_keeps_the_last_weights():
+    X, y, X_val, y_val = overfitting_regression()
+    model = linear_model(X.shape[1])
+    history = fit(
+        model,
+        mse,
+        SGD(model.parameters(), lr=0.02),
+        X,
+        y,
+        epochs=400,
+        batch_size=len(X),
+        rng=np.random.default_rng(2),
+        X_val=X_val,
+        y_val=y_val,
+        patience=10,
+        restore_best=False,
+    )
+    assert history.stopped_early
+    assert evaluate(model, mse, X_val, y_val)[0] == pytest.approx(history.val_loss[-1], rel=1e-12)
+
+
+def test_min_delta_counts_small_improvements_as_none():
+    X, y, X_val, y_val = overfitting_regression()
+    runs = {}
+    for min_delta in (0.0, 0.05):
+        model = linear_model(X.shape[1])
+        runs[min_delta] = fit(
+            model,
+            mse,
+            SGD(model.parameters(), lr=0.02),
+            X,
+            y,
+            epochs=400,
+            batch_size=len(X),
+            rng=np.random.default_rng(2),
+            X_val=X_val,
+            y_val=y_val,
+            patience=10,
+            min_delta=min_delta,
+        )
+    assert runs[0.05].best_epoch < runs[0.0].best_epoch
+
+
+def test_diverged_run_is_flagged_not_raised(rng):
+    X, y = classification_data(rng, n=40, d=5)
+    model = mlp((5, 16, 3), np.random.default_rng(3))
+    # A learning rate of 1e4 makes the weights overflow within a few epochs. Overflow warnings
+    # would be errors here (pyproject turns RuntimeWarning into errors): fit must stay quiet.
+    history = fit(
+        model,
+        softmax_cross_entropy,
+        SGD(model.parameters(), lr=1e4),
+        X,
+        y,
+        epochs=300,
+        batch_size=40,
+        rng=rng,
+        X_val=X,
+        y_val=y,
+    )
+    assert history.diverged
+    assert history.epochs < 300
+    assert len(history.val_loss) == history.epochs
+    assert all(np.isfinite(history.train_loss))
+
+
+def test_divergence_on_the_last_step_of_an_epoch_is_flagged():
+    # One batch per epoch: the overflowing step is always the last one, found by the evaluation.
+    X, y = np.ones((2, 1)), np.zeros((2, 1))
+    model = Sequential(Linear(1, 1, np.random.default_rng(0), bias=False))
+    model[0].weight.data[...] = 1e300
+    history = fit(
+        model,
+        mse,
+        SGD(model.parameters(), lr=1e10),
+        X,
+        y,
+        epochs=5,
+        batch_size=2,
+        rng=np.random.default_rng(0),
+    )
+    assert history.diverged and history.epochs == 0
+
+
+def test_fit_calls_the_penalty(rng):
+    X, y = classification_data(rng)
+    norms = {}
+    for lam in (0.0, 1.0):
+        model = mlp((4, 16, 3), np.random.default_rng(1))
+        weights = [m.weight for m in model if isinstance(m, Linear)]
+        fit(
+            model,
+            softmax_cross_entropy,
+            SGD(model.parameters(), lr=0.1),
+            X,
+            y,
+            epochs=20,
+            batch_size=20,
+            rng=np.random.default_rng(2),
+            penalty=ParameterPenalty(weights, lam),
+        )
+        norms[lam] = sum(np.sum(w.data**2) for w in weights)
+    assert norms[1.0] < 0.5 * norms[0.0]
+
+
+# ---------------------------------------------------------------- evaluate and predict
+
+
+def test_evaluate_and_predict_use_eval_mode_and_restore_the_mode(rng):
+    model = mlp((4, 8, 3), rng, drop_prob=0.5, batchnorm=True)
+    X, y = classification_data(rng, n=10)
+    for mode in (True, False):
+        model.train(mode)
+        out1, out2 = predict(model, X), predict(model, X)
+        np.testing.assert_array_equal(out1, out2)  # no dropout noise, running statistics
+        assert model.training is mode
+        loss, acc = evaluate(model, softmax_cross_entropy, X, y)
+        assert model.training is mode
+        assert loss == pytest.approx(softmax_cross_entropy(out1, y)[0])
+        assert acc == pytest.approx(np.mean(out1.argmax(axis=1) == y))
+
+
+def test_evaluate_regression_has_no_accuracy(rng):
+    X = rng.standard_normal((5, 2))
+    loss, acc = evaluate(linear_model(2), mse, X, np.zeros((5, 1)))
+    assert acc is None and loss > 0
