@@ -163,7 +163,12 @@ def test_load_digits_default_split():
     for y in (data.y_train, data.y_val, data.y_test):
         assert y.dtype == np.int64
         assert set(np.unique(y)) == set(range(10))
-    assert_standardised(data.X_train)
+    # Centred; scaled to std 1 except pixels whose training std is below 1 grey level (min_scale),
+    # which keep their raw std (< 1).
+    np.testing.assert_allclose(data.X_train.mean(axis=0), 0.0, atol=1e-10)
+    std = data.X_train.std(axis=0)
+    assert np.all(std <= 1.0 + 1e-10)
+    assert np.sum(np.isclose(std, 1.0)) > 32
     # Stratified: every class has about a tenth of each split.
     full = np.concatenate([data.y_train, data.y_val, data.y_test])
     for y in (data.y_train, data.y_val, data.y_test):
@@ -193,3 +198,21 @@ def test_load_diabetes_with_hold_out():
     assert len(data.y_train) + len(data.y_val) + len(data.y_test) == 442
     assert data.y_train.dtype == np.float64
     assert data.y_train.mean() == pytest.approx(0.0, abs=1e-9)
+
+
+def test_min_scale_floors_the_standard_deviation():
+    rng = np.random.default_rng(0)
+    X = np.column_stack([5.0 * rng.normal(size=200), np.r_[np.zeros(199), 16.0]])
+    y = np.arange(200) % 2
+    plain = split_standardize(X, y, np.random.default_rng(1), val_size=0.25, test_size=0.25)
+    floored = split_standardize(X, y, np.random.default_rng(1), val_size=0.25, test_size=0.25, min_scale=1.0)
+    # The well-spread column is unchanged; the almost-constant one is divided by 1, not its tiny std.
+    np.testing.assert_array_equal(plain.X_val[:, 0], floored.X_val[:, 0])
+    assert np.max(np.abs(floored.X_train[:, 1])) <= 16.0
+    with pytest.raises(ValueError, match="min_scale"):
+        split_standardize(X, y, np.random.default_rng(1), min_scale=-1.0)
+
+
+def test_digits_validation_pixels_stay_within_a_few_dozen_units():
+    split = load_digits(np.random.default_rng(0), n_train=200)
+    assert np.max(np.abs(split.X_val)) < 20.0
