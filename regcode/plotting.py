@@ -59,7 +59,8 @@ def use_style():
     try:  # inline backend in notebooks: PNG, never SVG (SVG embeds random ids)
         from matplotlib_inline.backend_inline import set_matplotlib_formats
 
-        set_matplotlib_formats("png")
+        # Constrained layout already pads the figure; a tight bounding box would only cost time.
+        set_matplotlib_formats("png", bbox_inches=None)
     except ImportError:  # pragma: no cover - outside IPython
         pass
 
