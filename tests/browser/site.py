@@ -32,7 +32,10 @@ def toc_pages():
     """The documents listed in _toc.yml, in reading order, e.g. ["book/intro", "book/01_overfitting"]."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     pages = [toc["root"]]
-    for entry in toc.get("chapters", []):
+    chapters = list(toc.get("chapters", []))
+    for part in toc.get("parts", []):
+        chapters.extend(part.get("chapters", []))
+    for entry in chapters:
         pages.append(entry["file"])
         pages.extend(section["file"] for section in entry.get("sections", []))
     return [str(Path(p).with_suffix("")) for p in pages]
