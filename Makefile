@@ -12,8 +12,12 @@ export PYTHONHASHSEED := 0
 export OMP_NUM_THREADS := 1
 export OPENBLAS_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
+# Keep freed training temporaries in the process instead of returning them to the OS each step:
+# otherwise every step page-faults its buffers back in (benchmarks/README.md).
+export MALLOC_MMAP_THRESHOLD_ := 33554432
+export MALLOC_TRIM_THRESHOLD_ := 134217728
 
-.PHONY: help setup book test lint unit nbval build-check lab clean notebooks book-nosolutions test-browser pdf
+.PHONY: help setup book test lint unit nbval build-check lab clean notebooks book-nosolutions test-browser pdf bench
 
 help:
 	@echo "make book   - set up .venv and build the book into _build/html"
@@ -23,6 +27,7 @@ help:
 	@echo "make pdf              - printable PDFs in _build/pdf/ (needs Debian's chromium)"
 	@echo "make notebooks        - _build/notebooks.zip: chapters + regcode for students"
 	@echo "make book-nosolutions - the book with every exercise solution removed"
+	@echo "make bench  - benchmarks vs PyTorch/scikit-learn and notebook timings (benchmarks/results/)"
 	@echo "make clean  - remove _build and caches (keeps .venv)"
 
 $(STAMP): requirements.txt pyproject.toml
@@ -66,6 +71,9 @@ test-browser: _build/html/index.html
 
 pdf: _build/html/index.html
 	$(BIN)/python scripts/make_pdf.py
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
 
 notebooks: $(STAMP)
 	$(BIN)/python scripts/make_notebooks_zip.py

@@ -27,6 +27,15 @@ from .batchnorm import (
 )
 from .dropout import _dropout_backward, _dropout_forward
 
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _float_array(x):
+    """``check_array(x, "x", allow_nonfinite=True)``, answered at once for a float32/float64 ndarray."""
+    if type(x) is np.ndarray and (x.dtype is _FLOAT_DTYPES[0] or x.dtype is _FLOAT_DTYPES[1]):
+        return x
+    return check_array(x, "x", allow_nonfinite=True)
+
 
 class Parameter:
     """A trainable array and its gradient.
@@ -122,6 +131,9 @@ class Module:
         own = self.state_dict()
         if set(own) != set(state):
             raise ValueError(f"state must have keys {sorted(own)}, got {sorted(state)}")
+        for key, value in own.items():  # check every shape before copying anything (no broadcasting)
+            if np.shape(state[key]) != value.shape:
+                raise ValueError(f"state[{key!r}] must have shape {value.shape}, got {np.shape(state[key])}")
         self._load(state, "")
 
     def _load(self, state, prefix):
@@ -133,6 +145,8 @@ class Module:
             child._load(state, f"{prefix}{i}.")
 
     def _check_input(self, x, width):
+        if type(x) is np.ndarray and x.ndim == 2 and x.shape[1] == width and x.dtype == self.dtype:
+            return x  # what the checks below accept anyway; skipping them saves time in training loops
         x = check_array(x, "x", ndim=2, allow_nonfinite=True)
         if x.shape[1] != width:
             raise ValueError(f"x must have {width} columns for {type(self).__name__}, got shape {x.shape}")
@@ -202,7 +216,7 @@ class ReLU(Module):
     """Rectified linear unit :math:`\\max(x, 0)`, elementwise."""
 
     def forward(self, x):
-        x = check_array(x, "x", allow_nonfinite=True)
+        x = _float_array(x)
         self._mask = x > 0
         return x * self._mask
 
@@ -230,7 +244,7 @@ class Dropout(Module):
         self._cache = None
 
     def forward(self, x):
-        x = check_array(x, "x", allow_nonfinite=True)
+        x = _float_array(x)
         out, self._cache = _dropout_forward(x, self.p, self.rng, self.training)
         return out
 
@@ -443,3 +457,43 @@ def mlp(sizes, rng, *, drop_prob=0.0, batchnorm=False, layernorm=False, weight_s
             layers.append(Dropout(drop_prob, rng))
     layers.append(Linear(sizes[-2], sizes[-1], rng, weight_std=weight_std, dtype=dtype))
     return Sequential(*layers)
+
+
+class SecondMomentBatchNorm1d(BatchNorm1d):
+    """WRONG ON PURPOSE: :class:`BatchNorm1d` with the source article's mistake, for chapter 4 only.
+
+    In training mode it divides by :math:`\\sqrt{E[x^2] + \\varepsilon}` instead of the
+    batch standard deviation (:func:`regcode.batchnorm.batchnorm_forward_second_moment`)
+    and back-propagates the exact gradient of that wrong forward pass. Its running
+    "variance" averages :math:`E[x^2]` (times N/(N-1), as the correct layer does), so
+    evaluation mode makes the same mistake consistently. Same parameters as BatchNorm1d.
+    """
+
+    def forward(self, x):
+        from .batchnorm import _batchnorm_forward_second_moment
+
+        if not self.training:
+            return super().forward(x)
+        x = self._check_input(x, self.num_features)
+        if x.shape[0] < 2:
+            raise ValueError(f"x must have at least 2 rows in training-mode batch norm, got shape {x.shape}")
+        self._cache_training = True
+        out, self._cache = _batchnorm_forward_second_moment(x, self.gamma.data, self.beta.data, self.eps)
+        self.running_mean, self.running_var = _update_running_stats(
+            self.running_mean, self.running_var, self._cache.mean, self._cache.var, x.shape[0], self.momentum
+        )
+        self.num_batches_tracked += 1
+        return out
+
+    def backward(self, dout):
+        from .batchnorm import _batchnorm_backward_second_moment
+
+        if self._cache is None or not self._cache_training:
+            return super().backward(dout)
+        dx, dgamma, dbeta = _batchnorm_backward_second_moment(dout, self._cache)
+        self.gamma.accumulate(dgamma)
+        self.beta.accumulate(dbeta)
+        return dx
+
+    def __repr__(self):
+        return f"SecondMomentBatchNorm1d({self.num_features}, eps={self.eps}, momentum={self.momentum})"

@@ -66,6 +66,22 @@ class Optimizer:
             self._check_group(merged)
             self.param_groups.append(merged)
         self.state = {}
+        self._scratch = {}  # id(param) -> preallocated work arrays of the in-place fast paths
+
+    def _work_array(self, p, slot, dtype=None):
+        """A reusable array shaped like ``p.data`` (``slot`` names it; ``dtype`` defaults to p's)."""
+        dtype = p.data.dtype if dtype is None else np.dtype(dtype)
+        arrays = self._scratch.setdefault(id(p), {})
+        arr = arrays.get(slot)
+        if arr is None or arr.shape != p.data.shape or arr.dtype != dtype:
+            arr = arrays[slot] = np.empty(p.data.shape, dtype=dtype)
+        return arr
+
+    @staticmethod
+    def _fast_path_ok(p):
+        """In-place updates give the reference's exact bits only when grad matches data."""
+        g = p.grad
+        return type(g) is np.ndarray and g.dtype == p.data.dtype and g.shape == p.data.shape
 
     @staticmethod
     def _check_group(group):
@@ -118,18 +134,41 @@ class SGD(Optimizer):
 
     def step(self):
         for group, p in self._params_with_grad():
-            g = p.grad
-            if group["weight_decay"]:
-                g = g + group["weight_decay"] * p.data
-            if group["momentum"]:
-                buf = self.state.get(id(p))
-                if buf is None:
-                    buf = self.state[id(p)] = np.array(g, copy=True)
-                else:
-                    buf *= group["momentum"]
-                    buf += g
-                g = buf
-            p.data -= group["lr"] * g
+            if self._fast_path_ok(p):
+                self._update_inplace(group, p)
+            else:
+                self._update_reference(group, p)
+
+    def _update_reference(self, group, p):
+        """One SGD update, written as the formulas read (the fast path is tested against it)."""
+        g = p.grad
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * p.data
+        if group["momentum"]:
+            buf = self.state.get(id(p))
+            if buf is None:
+                buf = self.state[id(p)] = np.array(g, copy=True)
+            else:
+                buf *= group["momentum"]
+                buf += g
+            g = buf
+        p.data -= group["lr"] * g
+
+    def _update_inplace(self, group, p):
+        """:meth:`_update_reference` with the same floating-point operations, into reused arrays."""
+        g, tmp = p.grad, self._work_array(p, "tmp")
+        if group["weight_decay"]:
+            np.multiply(p.data, group["weight_decay"], out=tmp)
+            g = np.add(g, tmp, out=tmp)
+        if group["momentum"]:
+            buf = self.state.get(id(p))
+            if buf is None:
+                buf = self.state[id(p)] = np.array(g, copy=True)
+            else:
+                buf *= group["momentum"]
+                buf += g
+            g = buf
+        p.data -= np.multiply(g, group["lr"], out=tmp)
 
 
 class Adam(Optimizer):
@@ -173,8 +212,6 @@ class Adam(Optimizer):
 
     def step(self):
         for group, p in self._params_with_grad():
-            lr, wd, eps = group["lr"], group["weight_decay"], group["eps"]
-            beta1, beta2 = group["betas"]
             state = self.state.get(id(p))
             if state is None:
                 state = self.state[id(p)] = {
@@ -183,20 +220,62 @@ class Adam(Optimizer):
                     "v": np.zeros_like(p.data),
                 }
             state["step"] += 1
-            t = state["step"]
-            g = p.grad
-            if wd:
-                if self._decoupled:
-                    p.data *= 1.0 - lr * wd
-                else:
-                    g = g + wd * p.data
-            m, v = state["m"], state["v"]
-            m *= beta1
-            m += (1.0 - beta1) * g
-            v *= beta2
-            v += (1.0 - beta2) * (g * g)
-            denom = np.sqrt(v) / np.sqrt(1.0 - beta2**t) + eps
-            p.data -= (lr / (1.0 - beta1**t)) * (m / denom)
+            if self._fast_path_ok(p):
+                self._update_inplace(group, p, state)
+            else:
+                self._update_reference(group, p, state)
+
+    def _update_reference(self, group, p, state):
+        """One Adam(W) update, written as the formulas read (the fast path is tested against it)."""
+        lr, wd, eps = group["lr"], group["weight_decay"], group["eps"]
+        beta1, beta2 = group["betas"]
+        t = state["step"]
+        g = p.grad
+        if wd:
+            if self._decoupled:
+                p.data *= 1.0 - lr * wd
+            else:
+                g = g + wd * p.data
+        m, v = state["m"], state["v"]
+        m *= beta1
+        m += (1.0 - beta1) * g
+        v *= beta2
+        v += (1.0 - beta2) * (g * g)
+        denom = np.sqrt(v) / np.sqrt(1.0 - beta2**t) + eps
+        p.data -= (lr / (1.0 - beta1**t)) * (m / denom)
+
+    def _update_inplace(self, group, p, state):
+        """:meth:`_update_reference` with the same floating-point operations, into reused arrays.
+
+        No temporaries are allocated. ``denom`` has the dtype the reference
+        gives it: float64 even for float32 parameters, because
+        ``np.sqrt(1.0 - beta2**t)`` is a float64 scalar.
+        """
+        lr, wd, eps = group["lr"], group["weight_decay"], group["eps"]
+        beta1, beta2 = group["betas"]
+        t = state["step"]
+        g, m, v = p.grad, state["m"], state["v"]
+        bias_correction2 = np.sqrt(1.0 - beta2**t)
+        tmp = self._work_array(p, "tmp")
+        denom = self._work_array(p, "denom", np.result_type(tmp, bias_correction2))
+        if wd:
+            if self._decoupled:
+                p.data *= 1.0 - lr * wd
+            else:
+                g_decayed = self._work_array(p, "g")
+                np.multiply(p.data, wd, out=g_decayed)
+                g = np.add(g, g_decayed, out=g_decayed)
+        m *= beta1
+        m += np.multiply(g, 1.0 - beta1, out=tmp)
+        v *= beta2
+        tmp = np.multiply(g, g, out=tmp)
+        tmp *= 1.0 - beta2
+        v += tmp
+        np.divide(np.sqrt(v, out=tmp), bias_correction2, out=denom)
+        denom += eps
+        update = np.divide(m, denom, out=denom)
+        update *= lr / (1.0 - beta1**t)
+        p.data -= update
 
 
 class AdamW(Adam):

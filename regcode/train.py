@@ -45,19 +45,31 @@ def evaluate(model, loss_fn, X, y):
     loss : float
     acc : float or None
     """
-    was_training = model.training
-    model.eval()
-    try:
-        out = model(X)
-    finally:
-        model.train(was_training)
+    out = predict(model, X)
     loss, _ = loss_fn(out, y)
     acc = float(np.mean(out.argmax(axis=1) == y)) if np.issubdtype(np.asarray(y).dtype, np.integer) else None
     return loss, acc
 
 
+def _evaluate_if_finite(model, loss_fn, X, y):
+    """:func:`evaluate`, or ``None`` when the model's output on ``X`` is not finite (a diverged run)."""
+    out = predict(model, X)
+    if not np.all(np.isfinite(out)):
+        return None
+    loss, _ = loss_fn(out, y)
+    acc = float(np.mean(out.argmax(axis=1) == y)) if np.issubdtype(np.asarray(y).dtype, np.integer) else None
+    return loss, acc
+
+
+def _check_model(model):
+    if not isinstance(model, Module):
+        raise TypeError(f"model must be a regcode Module, got {type(model).__name__}")
+
+
 def predict(model, X):
     """Model output on ``X`` in evaluation mode (mode restored afterwards)."""
+    _check_model(model)
+    X = check_array(X, "X", ndim=2, min_rows=1)
     was_training = model.training
     model.eval()
     try:
@@ -72,7 +84,9 @@ def minibatches(n_samples, batch_size, rng):
     A final batch of one sample is merged into the previous one, because
     training-mode batch norm cannot normalise a single sample.
     """
-    perm = rng.permutation(n_samples)
+    n_samples = check_int(n_samples, "n_samples", low=1)
+    batch_size = check_int(batch_size, "batch_size", low=1)
+    perm = check_rng(rng).permutation(n_samples)
     starts = list(range(0, n_samples, batch_size))
     if len(starts) > 1 and n_samples - starts[-1] < 2:
         starts.pop()
@@ -133,8 +147,12 @@ def fit(
     -------
     History
     """
-    if not isinstance(model, Module):
-        raise TypeError(f"model must be a regcode Module, got {type(model).__name__}")
+    _check_model(model)
+    for name, fn in (("loss_fn", loss_fn), ("optimizer.step", getattr(optimizer, "step", None))):
+        if not callable(fn):
+            raise TypeError(f"{name} must be callable, got {type(fn).__name__}")
+    if penalty is not None and not callable(penalty):
+        raise TypeError(f"penalty must be callable or None, got {type(penalty).__name__}")
     X_train = check_array(X_train, "X_train", ndim=2, min_rows=1)
     if len(y_train) != X_train.shape[0]:
         raise ValueError(f"y_train must have {X_train.shape[0]} entries, got {len(y_train)}")
@@ -156,25 +174,30 @@ def fit(
     best_loss, best_state = np.inf, None
     for epoch in range(1, epochs + 1):
         model.train()
-        for idx in minibatches(X_train.shape[0], batch_size, rng):
-            optimizer.zero_grad()
-            out = model(X_train[idx])
-            if not np.all(np.isfinite(out)):
-                history.diverged = True
-                break
-            _, dout = loss_fn(out, y_train[idx])
-            model.backward(dout)
-            if penalty is not None:
-                penalty()
-            optimizer.step()
-        if history.diverged:
+        # A diverging run overflows before its output turns non-finite; it is flagged, not warned about.
+        with np.errstate(over="ignore", invalid="ignore"):
+            for idx in minibatches(X_train.shape[0], batch_size, rng):
+                optimizer.zero_grad()
+                out = model(X_train[idx])
+                if not np.all(np.isfinite(out)):
+                    history.diverged = True
+                    break
+                _, dout = loss_fn(out, y_train[idx])
+                model.backward(dout)
+                if penalty is not None:
+                    penalty()
+                optimizer.step()
+            scores = None if history.diverged else _evaluate_if_finite(model, loss_fn, X_train, y_train)
+            val_scores = _evaluate_if_finite(model, loss_fn, X_val, y_val) if has_val and scores else None
+        if scores is None or (has_val and val_scores is None):
+            history.diverged = True  # the weights after the last step give non-finite outputs
             break
-        loss, acc = evaluate(model, loss_fn, X_train, y_train)
+        loss, acc = scores
         history.train_loss.append(loss)
         if acc is not None:
             history.train_acc.append(acc)
         if has_val:
-            val_loss, val_acc = evaluate(model, loss_fn, X_val, y_val)
+            val_loss, val_acc = val_scores
             history.val_loss.append(val_loss)
             if val_acc is not None:
                 history.val_acc.append(val_acc)
