@@ -1,0 +1,374 @@
+"""Tests of what chapter 4 adds to regcode: the E[x^2] mistake, momentum conventions,
+variance shift, evaluation with batch statistics, recalibration, and fit's divergence flag."""
+
+import numpy as np
+import pytest
+
+from regcode import batchnorm as bn
+from regcode.gradcheck import numerical_gradient_array, rel_error
+from regcode.layers import BatchNorm1d, Dropout, Linear, ReLU, SecondMomentBatchNorm1d, Sequential, mlp
+from regcode.losses import softmax_cross_entropy
+from regcode.optim import SGD
+from regcode.train import fit
+
+
+def _affine(d, rng):
+    return rng.normal(1.0, 0.3, d), rng.normal(0.0, 0.5, d)
+
+
+# --- the E[x^2] mistake --------------------------------------------------------------------
+
+
+def test_second_moment_equals_batchnorm_when_the_mean_is_zero():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(16, 5))
+    x -= x.mean(axis=0)
+    gamma, beta = _affine(5, rng)
+    right, _ = bn.batchnorm_forward(x, gamma, beta)
+    wrong, _ = bn.batchnorm_forward_second_moment(x, gamma, beta)
+    np.testing.assert_allclose(wrong, right, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("mean", [0.5, 2.0, 10.0])
+def test_second_moment_output_variance_is_sigma2_over_sigma2_plus_mu2(mean):
+    rng = np.random.default_rng(1)
+    x = rng.normal(mean, 1.0, size=(200, 3))
+    out, cache = bn.batchnorm_forward_second_moment(x, np.ones(3), np.zeros(3), eps=1e-12)
+    mu, var = x.mean(axis=0), x.var(axis=0)
+    np.testing.assert_allclose(out.mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(out.var(axis=0), var / (var + mu**2), rtol=1e-9)
+    np.testing.assert_allclose(cache.var, np.mean(x**2, axis=0))
+
+
+def test_second_moment_backward_matches_finite_differences():
+    rng = np.random.default_rng(2)
+    x = rng.normal(1.5, 2.0, size=(6, 4))
+    gamma, beta = _affine(4, rng)
+    dout = rng.normal(size=(6, 4))
+    _, cache = bn.batchnorm_forward_second_moment(x, gamma, beta)
+    dx, dgamma, dbeta = bn.batchnorm_backward_second_moment(dout, cache)
+    assert (
+        rel_error(
+            dx,
+            numerical_gradient_array(
+                lambda z: bn.batchnorm_forward_second_moment(z, gamma, beta)[0], x, dout
+            ),
+        )
+        < 1e-7
+    )
+    assert (
+        rel_error(
+            dgamma,
+            numerical_gradient_array(
+                lambda g: bn.batchnorm_forward_second_moment(x, g, beta)[0], gamma, dout
+            ),
+        )
+        < 1e-7
+    )
+    assert (
+        rel_error(
+            dbeta,
+            numerical_gradient_array(
+                lambda b: bn.batchnorm_forward_second_moment(x, gamma, b)[0], beta, dout
+            ),
+        )
+        < 1e-7
+    )
+
+
+def test_second_moment_and_correct_backward_differ_when_the_mean_is_not_zero():
+    rng = np.random.default_rng(3)
+    x = rng.normal(3.0, 1.0, size=(8, 2))
+    dout = rng.normal(size=(8, 2))
+    _, wrong_cache = bn.batchnorm_forward_second_moment(x, np.ones(2), np.zeros(2))
+    _, right_cache = bn.batchnorm_forward(x, np.ones(2), np.zeros(2))
+    assert (
+        rel_error(
+            bn.batchnorm_backward_second_moment(dout, wrong_cache)[0],
+            bn.batchnorm_backward(dout, right_cache)[0],
+        )
+        > 0.1
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "name"),
+    [
+        ({"x": np.ones((4, 2), dtype=int)}, TypeError, "x"),
+        ({"x": np.ones((1, 2))}, ValueError, "x"),
+        ({"x": np.ones(4)}, ValueError, "x"),
+        ({"gamma": np.ones(3)}, ValueError, "gamma"),
+        ({"beta": np.ones(3)}, ValueError, "beta"),
+        ({"eps": 0.0}, ValueError, "eps"),
+        ({"eps": "1e-5"}, TypeError, "eps"),
+    ],
+)
+def test_second_moment_forward_bad_input(kwargs, error, name):
+    args = {"x": np.arange(8.0).reshape(4, 2), "gamma": np.ones(2), "beta": np.zeros(2), "eps": 1e-5}
+    args.update(kwargs)
+    with pytest.raises(error, match=name):
+        bn.batchnorm_forward_second_moment(**args)
+
+
+def test_second_moment_backward_bad_dout():
+    _, cache = bn.batchnorm_forward_second_moment(np.arange(8.0).reshape(4, 2), np.ones(2), np.zeros(2))
+    with pytest.raises(ValueError, match="dout"):
+        bn.batchnorm_backward_second_moment(np.ones((3, 2)), cache)
+    with pytest.raises(TypeError, match="dout"):
+        bn.batchnorm_backward_second_moment(np.ones((4, 2), dtype=int), cache)
+
+
+def test_second_moment_layer_matches_functional_and_gradchecks():
+    rng = np.random.default_rng(4)
+    x = rng.normal(2.0, 1.0, size=(5, 3))
+    layer = SecondMomentBatchNorm1d(3)
+    layer.gamma.data[:] = [0.5, 1.0, 2.0]
+    out = layer(x)
+    expected, _ = bn.batchnorm_forward_second_moment(x, layer.gamma.data, layer.beta.data)
+    np.testing.assert_allclose(out, expected)
+    dout = rng.normal(size=x.shape)
+    dx = layer.backward(dout)
+
+    def f(z):
+        fresh = SecondMomentBatchNorm1d(3)
+        fresh.gamma.data[:] = layer.gamma.data
+        return fresh(z)
+
+    assert rel_error(dx, numerical_gradient_array(f, x.copy(), dout)) < 1e-7
+    # running "variance" averages E[x^2] * N / (N - 1), and evaluation uses it
+    np.testing.assert_allclose(layer.running_var, 0.9 + 0.1 * np.mean(x**2, axis=0) * 5 / 4)
+    layer.eval()
+    np.testing.assert_allclose(
+        layer(x),
+        bn.batchnorm_inference(x, layer.gamma.data, layer.beta.data, layer.running_mean, layer.running_var)[
+            0
+        ],
+    )
+    assert layer.backward(dout).shape == x.shape
+    with pytest.raises(ValueError, match="x"):
+        SecondMomentBatchNorm1d(3)(x[:1])
+    assert "SecondMomentBatchNorm1d(3" in repr(layer)
+
+
+# --- momentum conventions ------------------------------------------------------------------
+
+
+def test_momentum_conversions():
+    assert bn.keras_to_torch_momentum(0.99) == pytest.approx(0.01)
+    assert bn.torch_to_keras_momentum(0.1) == pytest.approx(0.9)
+    for m in (0.0, 0.3, 0.999, 1.0):
+        assert bn.torch_to_keras_momentum(bn.keras_to_torch_momentum(m)) == pytest.approx(m)
+
+
+def test_keras_update_equals_torch_update_with_converted_momentum():
+    rng = np.random.default_rng(5)
+    keras_momentum = 0.99
+    mean_keras = mean_torch = np.zeros(3)
+    var_torch = np.ones(3)
+    for _ in range(20):
+        batch = rng.normal(2.0, 3.0, size=(8, 3))
+        mean_keras = keras_momentum * mean_keras + (1 - keras_momentum) * batch.mean(axis=0)
+        mean_torch, var_torch = bn.update_running_stats(
+            mean_torch,
+            var_torch,
+            batch.mean(axis=0),
+            batch.var(axis=0),
+            8,
+            bn.keras_to_torch_momentum(keras_momentum),
+        )
+    np.testing.assert_allclose(mean_torch, mean_keras, rtol=1e-12)
+
+
+@pytest.mark.parametrize("func", [bn.keras_to_torch_momentum, bn.torch_to_keras_momentum])
+def test_momentum_conversion_bad_input(func):
+    with pytest.raises(ValueError, match="momentum"):
+        func(1.5)
+    with pytest.raises(ValueError, match="momentum"):
+        func(-0.1)
+    with pytest.raises(TypeError, match="momentum"):
+        func("0.9")
+
+
+# --- variance shift ------------------------------------------------------------------------
+
+
+def test_dropout_variance_ratio_closed_forms():
+    assert bn.dropout_variance_ratio(0.0, 1.0, 0.5) == pytest.approx(0.5)
+    assert bn.dropout_variance_ratio(3.0, 2.0, 0.0) == pytest.approx(1.0)
+    ratios = bn.dropout_variance_ratio(np.array([0.0, 1.0, 2.0]), 1.0, 0.2)
+    assert ratios.shape == (3,)
+    assert np.all(np.diff(ratios) < 0)  # a larger mean makes the shift worse
+
+
+def test_dropout_variance_ratio_matches_monte_carlo():
+    from regcode.dropout import dropout_forward
+
+    rng = np.random.default_rng(6)
+    x = rng.normal(1.0, 2.0, size=(200_000, 1))
+    out, _ = dropout_forward(x, 0.3, rng)
+    assert x.var() / out.var() == pytest.approx(bn.dropout_variance_ratio(1.0, 4.0, 0.3), rel=0.02)
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "name"),
+    [
+        ((0.0, 1.0, 1.0), ValueError, "p"),
+        ((0.0, 1.0, "0.5"), TypeError, "p"),
+        ((0.0, 0.0, 0.5), ValueError, "var"),
+        ((0.0, np.nan, 0.5), ValueError, "var"),
+        ((np.inf, 1.0, 0.5), ValueError, "mean"),
+        (("a", 1.0, 0.5), TypeError, "mean"),
+        ((0.0, np.array([1 + 1j]), 0.5), TypeError, "var"),
+    ],
+)
+def test_dropout_variance_ratio_bad_input(args, error, name):
+    with pytest.raises(error, match=name):
+        bn.dropout_variance_ratio(*args)
+
+
+def _bn_net(rng, drop_prob=0.0):
+    return mlp([4, 8, 8, 3], rng, batchnorm=True, drop_prob=drop_prob)
+
+
+def test_batchnorm_input_variances_leaves_state_and_mode_alone():
+    rng = np.random.default_rng(7)
+    model = mlp([4, 64, 64, 3], rng, batchnorm=True, drop_prob=0.5)
+    X = rng.normal(size=(400, 4))
+    before = model.state_dict()
+    model.eval()
+    train_vars = bn.batchnorm_input_variances(model, X, training=True)
+    eval_vars = bn.batchnorm_input_variances(model, X, training=False)
+    assert not model.training
+    assert len(train_vars) == len(eval_vars) == 2
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before[key])
+    assert all(b.num_batches_tracked == 0 for b in model.layers if isinstance(b, BatchNorm1d))
+    # the first BN sees no dropout; its input variance is the same in both modes
+    np.testing.assert_allclose(train_vars[0], eval_vars[0])
+    np.testing.assert_allclose(eval_vars[0], (X @ model[0].weight.data).var(axis=0, ddof=1))
+    # the second sees dropout(p=0.5) in training: a larger variance
+    assert np.mean(train_vars[1]) > np.mean(eval_vars[1])
+
+
+def test_recalibrate_batchnorm_sets_statistics_of_the_eval_mode_inputs():
+    rng = np.random.default_rng(8)
+    model = _bn_net(rng, drop_prob=0.3)
+    X = rng.normal(size=(40, 4))
+    model.train()
+    assert bn.recalibrate_batchnorm(model, X) is model
+    assert model.training
+    eval_vars = bn.batchnorm_input_variances(model, X, training=False)
+    bn_layers = [b for b in model.layers if isinstance(b, BatchNorm1d)]
+    for layer, var in zip(bn_layers, eval_vars, strict=True):
+        np.testing.assert_allclose(layer.running_var, var)
+    # first BN: running mean is the mean of its input
+    np.testing.assert_allclose(bn_layers[0].running_mean, (X @ model[0].weight.data).mean(axis=0))
+
+
+def test_recalibrated_eval_output_matches_full_batch_training_output():
+    rng = np.random.default_rng(9)
+    model = _bn_net(rng)  # no dropout: training mode differs only by the statistics
+    X = rng.normal(size=(500, 4))
+    bn.recalibrate_batchnorm(model, X)
+    model.eval()
+    eval_out = model(X)
+    full_batch = bn.predict_with_batch_statistics(model, X)
+    # biased (training) versus unbiased (running) variance: a relative 1/(2N) difference
+    np.testing.assert_allclose(eval_out, full_batch, rtol=5e-3, atol=5e-3)
+
+
+def test_predict_with_batch_statistics_depends_on_the_batch_and_keeps_buffers():
+    rng = np.random.default_rng(10)
+    model = _bn_net(rng)
+    X = rng.normal(size=(12, 4))
+    before = model.state_dict()
+    whole = bn.predict_with_batch_statistics(model, X)
+    in_fours = bn.predict_with_batch_statistics(model, X, batch_size=4)
+    model.train()
+    np.testing.assert_allclose(in_fours[:4], model.forward(X[:4]))
+    model.load_state_dict(before)
+    assert not np.allclose(whole[:4], in_fours[:4])
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before[key])
+    assert model.training
+
+
+@pytest.mark.parametrize(
+    ("batch_size", "error"), [(1, ValueError), (5, ValueError), (2.0, TypeError), (True, TypeError)]
+)
+def test_predict_with_batch_statistics_bad_batch_size(batch_size, error):
+    model = _bn_net(np.random.default_rng(11))
+    with pytest.raises(error, match="batch_size"):
+        bn.predict_with_batch_statistics(model, np.ones((11, 4)), batch_size=batch_size)
+
+
+@pytest.mark.parametrize(
+    "func",
+    [
+        lambda m, X: bn.batchnorm_input_variances(m, X, training=True),
+        bn.recalibrate_batchnorm,
+        bn.predict_with_batch_statistics,
+    ],
+)
+def test_model_helpers_bad_input(func):
+    rng = np.random.default_rng(12)
+    model = _bn_net(rng)
+    with pytest.raises(TypeError, match="model"):
+        func(Linear(4, 3, rng), np.ones((5, 4)))
+    with pytest.raises(TypeError, match="X"):
+        func(model, np.ones((5, 4), dtype=int))
+    with pytest.raises(ValueError, match="X"):
+        func(model, np.ones((1, 4)))
+
+
+def test_batchnorm_input_variances_bad_training_flag():
+    model = _bn_net(np.random.default_rng(13))
+    with pytest.raises(TypeError, match="training"):
+        bn.batchnorm_input_variances(model, np.ones((5, 4)), training="yes")
+
+
+def test_helpers_work_on_a_hand_built_sequential():
+    rng = np.random.default_rng(14)
+    model = Sequential(
+        Linear(3, 5, rng, bias=False), BatchNorm1d(5), ReLU(), Dropout(0.2, rng), Linear(5, 2, rng)
+    )
+    X = rng.normal(size=(20, 3))
+    assert len(bn.batchnorm_input_variances(model, X, training=True)) == 1
+    assert bn.predict_with_batch_statistics(model, X, batch_size=10).shape == (20, 2)
+
+
+# --- fit reports divergence instead of raising (chapter 4's learning-rate sweep relies on it) --
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fit_flags_divergence_without_warnings_or_errors(dtype):
+    rng = np.random.default_rng(15)
+    X = rng.normal(size=(64, 8)).astype(dtype)
+    y = rng.integers(0, 3, 64)
+    model = mlp([8, 32, 32, 32, 3], rng, weight_std=3.0, dtype=dtype)
+    history = fit(
+        model, softmax_cross_entropy, SGD(model.parameters(), lr=50.0, momentum=0.9), X, y,
+        epochs=30, batch_size=16, rng=rng, X_val=X, y_val=y,
+    )  # fmt: skip
+    assert history.diverged
+    assert history.epochs < 30
+    assert len(history.val_loss) == history.epochs
+
+
+def test_recalibrate_second_moment_layers_with_their_own_statistic():
+    # The E[x^2] layer divides by sqrt(E[x^2] + eps) in training; recalibrating it with the
+    # variance instead would evaluate a different network from the one that was trained.
+    rng = np.random.default_rng(16)
+    model = _bn_net(rng)
+    model.layers = [
+        SecondMomentBatchNorm1d(b.num_features) if isinstance(b, BatchNorm1d) else b for b in model.layers
+    ]
+    X = rng.normal(3.0, 1.0, size=(500, 4))  # a mean far from 0: E[x^2] and the variance differ
+    bn.recalibrate_batchnorm(model, X)
+    first = model.layers[1]
+    z = X @ model[0].weight.data
+    np.testing.assert_allclose(first.running_var, np.mean(z * z, axis=0) * 500 / 499)
+    model.eval()
+    eval_out = model(X)
+    full_batch = bn.predict_with_batch_statistics(model, X)
+    np.testing.assert_allclose(eval_out, full_batch, rtol=5e-3, atol=5e-3)
