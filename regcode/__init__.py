@@ -2,6 +2,7 @@
 
 One module per idea, named after the chapter that teaches it:
 
+- :mod:`regcode.overfitting` - polynomial fits, bias-variance, early-stopping rule, double descent (chapter 1)
 - :mod:`regcode.penalties`, :mod:`regcode.linear` - L1, L2, elastic net; ridge and lasso (chapter 2)
 - :mod:`regcode.dropout` - inverted dropout (chapter 3)
 - :mod:`regcode.batchnorm` - batch and layer normalisation (chapter 4)

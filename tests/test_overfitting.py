@@ -1,0 +1,374 @@
+"""Tests for regcode.overfitting (chapter 1)."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from regcode.data import make_regression_1d, polynomial_features, true_function
+from regcode.layers import mlp
+from regcode.linear import ridge
+from regcode.losses import softmax_cross_entropy
+from regcode.optim import SGD
+from regcode.overfitting import (
+    BiasVariance,
+    RandomReLUFeatures,
+    bias_variance,
+    early_stopping_epoch,
+    fit_polynomial,
+    polynomial_bias_variance,
+    polynomial_errors,
+    polynomial_learning_curve,
+    predict_polynomial,
+    random_features_curve,
+)
+from regcode.train import fit
+
+
+def rng(seed=0):
+    return np.random.default_rng(seed)
+
+
+# ---------------------------------------------------------------------------
+# Polynomials
+# ---------------------------------------------------------------------------
+
+
+def test_fit_polynomial_recovers_exact_polynomial():
+    x = np.linspace(-1, 1, 20)
+    coef_true = np.array([0.5, -1.0, 2.0, 0.25])
+    y = polynomial_features(x, 3) @ coef_true
+    np.testing.assert_allclose(fit_polynomial(x, y, 3), coef_true, atol=1e-10)
+    # a higher degree finds the same polynomial (extra coefficients zero)
+    np.testing.assert_allclose(fit_polynomial(x, y, 5), np.r_[coef_true, 0.0, 0.0], atol=1e-8)
+
+
+def test_fit_polynomial_matches_numpy_polyfit():
+    x, y = make_regression_1d(30, rng(1))
+    ours = fit_polynomial(x, y, 4)
+    np.testing.assert_allclose(ours, np.polynomial.polynomial.polyfit(x, y, 4), rtol=1e-8, atol=1e-10)
+
+
+def test_fit_polynomial_underdetermined_is_min_norm_interpolant():
+    x, y = make_regression_1d(5, rng(2))
+    coef = fit_polynomial(x, y, 8)
+    np.testing.assert_allclose(predict_polynomial(coef, x), y, atol=1e-9)
+    np.testing.assert_allclose(coef, np.linalg.pinv(polynomial_features(x, 8)) @ y, atol=1e-8)
+
+
+def test_predict_polynomial_matches_polyval():
+    coef = np.array([1.0, -2.0, 0.5])
+    x = np.linspace(-1, 1, 7)
+    np.testing.assert_allclose(predict_polynomial(coef, x), np.polynomial.polynomial.polyval(x, coef))
+
+
+def test_polynomial_errors_training_error_never_increases_with_degree():
+    x, y = make_regression_1d(30, rng(3))
+    xv, yv = make_regression_1d(100, rng(4))
+    train_mse, val_mse = polynomial_errors(x, y, xv, yv, range(12))
+    assert train_mse.shape == val_mse.shape == (12,)
+    assert np.all(np.diff(train_mse) <= 1e-12)
+    coef = fit_polynomial(x, y, 3)
+    assert val_mse[3] == pytest.approx(np.mean((predict_polynomial(coef, xv) - yv) ** 2))
+
+
+def test_polynomial_learning_curve_is_seeded_and_sensible():
+    sizes = [5, 20, 200]
+    a = polynomial_learning_curve(1, sizes, rng(5), n_repeats=5, n_val=200)
+    b = polynomial_learning_curve(1, sizes, rng(5), n_repeats=5, n_val=200)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+    train_mse, val_mse = a
+    assert train_mse.shape == val_mse.shape == (3,)
+    # with many points, training and validation error of a line meet
+    assert abs(val_mse[-1] - train_mse[-1]) < 0.1 * val_mse[-1]
+    # interpolation: degree + 1 >= m gives zero training error
+    train_interp, _ = polynomial_learning_curve(6, [4, 7], rng(6), n_repeats=3, n_val=10)
+    assert np.all(train_interp < 1e-12)
+
+
+def test_polynomial_learning_curve_mean_and_median_summarise_the_same_fits():
+    sizes, degree, repeats = [8, 30], 5, 7
+    draw = rng(30)
+    x_val, y_val = make_regression_1d(50, draw)
+    errors = np.empty((2, len(sizes), repeats))
+    for i, size in enumerate(sizes):
+        for r in range(repeats):
+            x, y = make_regression_1d(size, draw)
+            coef = fit_polynomial(x, y, degree)
+            errors[:, i, r] = [
+                np.mean((predict_polynomial(coef, x) - y) ** 2),
+                np.mean((predict_polynomial(coef, x_val) - y_val) ** 2),
+            ]
+    for average, summarise in (("mean", np.mean), ("median", np.median)):
+        curve = polynomial_learning_curve(
+            degree, sizes, rng(30), n_repeats=repeats, n_val=50, average=average
+        )
+        np.testing.assert_allclose(curve, summarise(errors, axis=2), rtol=1e-12)
+
+
+# ---------------------------------------------------------------------------
+# Bias and variance
+# ---------------------------------------------------------------------------
+
+
+def test_bias_variance_example_and_identity():
+    predictions = rng(7).standard_normal((50, 8))
+    f_true = rng(8).standard_normal(8)
+    bias2, variance = bias_variance(predictions, f_true)
+    assert bias2 + variance == pytest.approx(np.mean((predictions - f_true) ** 2))
+    assert bias_variance(np.array([[1.0, 2.0], [3.0, 2.0]]), np.array([0.0, 2.0])) == (2.0, 0.5)
+
+
+def test_bias_variance_of_identical_fits_has_no_variance():
+    predictions = np.tile(np.array([1.0, 2.0, 3.0]), (4, 1))
+    bias2, variance = bias_variance(predictions, np.array([1.0, 2.0, 4.0]))
+    assert variance == 0.0
+    assert bias2 == pytest.approx(1 / 3)
+
+
+def test_polynomial_bias_variance_sum_matches_measured_error():
+    result = polynomial_bias_variance([0, 1, 3, 6], rng(9), n_train=40, n_repeats=200, n_test=200)
+    assert isinstance(result, BiasVariance)
+    assert result.noise == pytest.approx(0.09)
+    np.testing.assert_allclose(result.total, result.test_mse, rtol=0.02)
+    # bias falls with degree, variance rises
+    assert result.bias2[0] > result.bias2[1] > result.bias2[2]
+    assert result.variance[3] > result.variance[0]
+    assert np.all(result.test_mse_median > 0)
+
+
+def test_polynomial_bias_variance_without_noise_and_right_degree_has_small_bias():
+    result = polynomial_bias_variance([9], rng(10), n_train=40, n_repeats=20, n_test=100, noise_std=0.0)
+    assert result.noise == 0.0
+    assert result.bias2[0] < 1e-5
+    assert result.variance[0] < 1e-5
+
+
+# ---------------------------------------------------------------------------
+# Early stopping
+# ---------------------------------------------------------------------------
+
+
+def test_early_stopping_epoch_examples():
+    curve = [1.0, 0.8, 0.9, 0.85, 0.7, 0.75]
+    assert early_stopping_epoch(curve, patience=2) == (2, 4)
+    assert early_stopping_epoch(curve, patience=3) == (5, None)
+    assert early_stopping_epoch(curve, patience=1) == (2, 3)
+    # an improvement smaller than min_delta does not count
+    assert early_stopping_epoch([1.0, 0.95, 0.9, 0.85], patience=2, min_delta=0.1) == (1, 3)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.floats(0.0, 10.0, allow_nan=False), min_size=1, max_size=40),
+    st.integers(1, 8),
+)
+def test_early_stopping_epoch_properties(curve, patience):
+    best, stop = early_stopping_epoch(curve, patience)
+    seen = curve if stop is None else curve[:stop]
+    # the restored epoch is the first minimum of what was seen
+    assert best == int(np.argmin(seen)) + 1
+    if stop is not None:
+        assert stop - best == patience
+
+
+def test_early_stopping_epoch_agrees_with_fit():
+    data_rng = rng(11)
+    X = data_rng.standard_normal((60, 5))
+    y = (X[:, 0] + 0.8 * data_rng.standard_normal(60) > 0).astype(np.int64)
+    Xv = data_rng.standard_normal((40, 5))
+    yv = (Xv[:, 0] > 0).astype(np.int64)
+
+    def run(**options):
+        run_rng = rng(12)
+        model = mlp((5, 32, 2), run_rng)
+        history = fit(
+            model,
+            softmax_cross_entropy,
+            SGD(model.parameters(), lr=0.5),
+            X,
+            y,
+            epochs=60,
+            batch_size=10,
+            rng=run_rng,
+            X_val=Xv,
+            y_val=yv,
+            **options,
+        )
+        return history
+
+    long_run = run()
+    stopped = run(patience=3)
+    assert stopped.stopped_early
+    assert early_stopping_epoch(long_run.val_loss, 3) == (stopped.best_epoch, stopped.epochs)
+
+
+# ---------------------------------------------------------------------------
+# Random features and double descent
+# ---------------------------------------------------------------------------
+
+
+def test_random_relu_features_shape_scale_and_seed():
+    X = rng(13).standard_normal((7, 3))
+    features = RandomReLUFeatures(3, 50, rng(14))
+    phi = features(X)
+    assert phi.shape == (7, 50)
+    assert np.all(phi >= 0)
+    expected = np.maximum(X @ features.weight + features.bias, 0) / np.sqrt(50)
+    np.testing.assert_allclose(phi, expected)
+    np.testing.assert_array_equal(RandomReLUFeatures(3, 50, rng(14)).transform(X), phi)
+    assert RandomReLUFeatures(3, 4, rng(0), dtype=np.float32)(X.astype(np.float32)).dtype == np.float32
+
+
+def _toy_classification():
+    data_rng = rng(15)
+    X = data_rng.standard_normal((80, 6))
+    y = np.argmax(X[:, :3] + 0.5 * data_rng.standard_normal((80, 3)), axis=1)
+    return X[:30], y[:30], X[30:], y[30:]
+
+
+def test_random_features_curve_interpolates_beyond_threshold():
+    X, y, Xt, yt = _toy_classification()
+    result = random_features_curve(X, y, Xt, yt, [5, 15, 60, 200], rng(16), n_seeds=2)
+    assert result.train_mse.shape == result.test_mse.shape == result.coef_norm.shape == (2, 4)
+    assert np.all(result.train_mse[:, 2:] < 1e-12)  # N >> m: interpolation
+    assert np.all(result.train_mse[:, 0] > 1e-3)  # N << m: least squares
+    assert np.all((result.test_error >= 0) & (result.test_error <= 1))
+
+
+def test_random_features_curve_peaks_at_threshold_and_ridge_removes_peak():
+    X, y, Xt, yt = _toy_classification()
+    n_features = [5, 30, 300]
+    min_norm = random_features_curve(X, y, Xt, yt, n_features, rng(17), n_seeds=3)
+    ridged = random_features_curve(X, y, Xt, yt, n_features, rng(17), lam=1e-2, n_seeds=3)
+    test_min_norm = min_norm.test_mse.mean(axis=0)
+    assert test_min_norm[1] > test_min_norm[0] and test_min_norm[1] > test_min_norm[2]
+    assert ridged.test_mse.mean(axis=0)[1] < test_min_norm[1]
+    assert min_norm.coef_norm.mean(axis=0)[1] > min_norm.coef_norm.mean(axis=0)[2]
+
+
+def test_random_features_curve_regression_targets():
+    x, y = make_regression_1d(40, rng(18))
+    xt, yt = make_regression_1d(50, rng(19))
+    result = random_features_curve(x[:, None], y, xt[:, None], yt, [3, 10], rng(20), lam=1e-3, n_seeds=1)
+    assert result.test_error is None
+    assert result.test_mse.shape == (1, 2)
+    assert np.all(np.isfinite(result.test_mse))
+
+
+def test_random_features_curve_solves_all_classes_like_one_fit_per_class():
+    X, y, Xt, yt = _toy_classification()
+    result = random_features_curve(X, y, Xt, yt, [12, 40], rng(24), lam=1e-2, n_seeds=1)
+    draw = rng(24)
+    for j, n in enumerate([12, 40]):
+        features = RandomReLUFeatures(X.shape[1], n, draw)
+        F, Ft = features(X), features(Xt)
+        Y = np.eye(3)[y]
+        W = np.column_stack([ridge(F, Y[:, c], 1e-2) for c in range(3)])
+        np.testing.assert_allclose(
+            result.test_mse[0, j], np.mean(np.sum((Ft @ W - np.eye(3)[yt]) ** 2, axis=1))
+        )
+        assert result.test_error[0, j] == np.mean((Ft @ W).argmax(axis=1) != yt)
+
+
+def test_bias_free_features_on_centred_inputs_interpolate_exactly_from_n_equal_m():
+    X, y, Xt, yt = _toy_classification()
+    X, Xt = X - X.mean(axis=0), Xt - X.mean(axis=0)  # centred on the training set
+    m = X.shape[0]
+    features = RandomReLUFeatures(X.shape[1], 500, rng(25), bias_std=0.0)
+    assert np.all(features(X).max(axis=0) > 0)  # no unit is zero on every training input
+    result = random_features_curve(X, y, Xt, yt, [m - 1, m], rng(26), n_seeds=3, bias_std=0.0)
+    assert np.all(result.train_mse[:, 0] > 1e-6)  # N < m: cannot interpolate
+    assert np.all(result.train_mse[:, 1] < 1e-12)  # N = m: interpolates
+
+
+def test_random_features_curve_same_rng_same_features_for_every_lam():
+    X, y, Xt, yt = _toy_classification()
+    a = random_features_curve(X, y, Xt, yt, [200], rng(21), lam=0.0)
+    b = random_features_curve(X, y, Xt, yt, [200], rng(21), lam=1e-12)
+    np.testing.assert_allclose(a.test_mse, b.test_mse, rtol=1e-4)
+
+
+# ---------------------------------------------------------------------------
+# Bad input: errors name the argument
+# ---------------------------------------------------------------------------
+
+X_BAD, Y_BAD, XT_BAD, YT_BAD = _toy_classification()
+x_ok, y_ok = make_regression_1d(10, rng(22))
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "name"),
+    [
+        (lambda: fit_polynomial(x_ok, y_ok, -1), ValueError, "degree"),
+        (lambda: fit_polynomial(x_ok, y_ok, 2.5), TypeError, "degree"),
+        (lambda: fit_polynomial(np.arange(10), y_ok, 2), TypeError, "x"),
+        (lambda: fit_polynomial(x_ok, y_ok[:5], 2), ValueError, "y"),
+        (lambda: fit_polynomial(x_ok[:, None], y_ok, 2), ValueError, "x"),
+        (lambda: predict_polynomial(np.ones((2, 2)), x_ok), ValueError, "coef"),
+        (lambda: polynomial_errors(x_ok, y_ok, x_ok, y_ok, []), ValueError, "degrees"),
+        (lambda: polynomial_errors(x_ok, y_ok, x_ok, y_ok, [1.5]), TypeError, "degrees"),
+        (lambda: polynomial_errors(x_ok, y_ok, x_ok, y_ok, [-1, 2]), ValueError, "degrees"),
+        (lambda: polynomial_errors(x_ok, y_ok, x_ok, y_ok[:3], [1]), ValueError, "y_eval"),
+        (lambda: polynomial_learning_curve(1, [0, 5], rng()), ValueError, "sizes"),
+        (lambda: polynomial_learning_curve(1, [5], 0), TypeError, "rng"),
+        (lambda: polynomial_learning_curve(1, [5], rng(), n_repeats=0), ValueError, "n_repeats"),
+        (lambda: polynomial_learning_curve(1, [5], rng(), noise_std=-1.0), ValueError, "noise_std"),
+        (lambda: polynomial_learning_curve(1, [5], rng(), average="mode"), ValueError, "average"),
+        (lambda: bias_variance(np.ones(3), np.ones(3)), ValueError, "predictions"),
+        (lambda: bias_variance(np.ones((2, 3)), np.ones(2)), ValueError, "f_true"),
+        (lambda: bias_variance(np.ones((2, 3), dtype=int), np.ones(3)), TypeError, "predictions"),
+        (lambda: polynomial_bias_variance([1], rng(), n_repeats=1), ValueError, "n_repeats"),
+        (lambda: polynomial_bias_variance([1], rng(), n_train=0), ValueError, "n_train"),
+        (lambda: polynomial_bias_variance([1], np.random.RandomState(0)), TypeError, "rng"),
+        (lambda: early_stopping_epoch([1.0, 0.5], 0), ValueError, "patience"),
+        (lambda: early_stopping_epoch([1.0, 0.5], 1.5), TypeError, "patience"),
+        (lambda: early_stopping_epoch([], 2), ValueError, "val_loss"),
+        (lambda: early_stopping_epoch(np.ones((2, 2)), 2), ValueError, "val_loss"),
+        (lambda: early_stopping_epoch([1.0, 0.5], 2, min_delta=-0.1), ValueError, "min_delta"),
+        (lambda: RandomReLUFeatures(0, 5, rng()), ValueError, "in_features"),
+        (lambda: RandomReLUFeatures(2, 5, rng(), bias_std=-1.0), ValueError, "bias_std"),
+        (lambda: RandomReLUFeatures(2, 5, rng())(np.ones((3, 4))), ValueError, "X"),
+        (lambda: RandomReLUFeatures(2, 5, rng())(np.ones((3, 2), dtype=int)), TypeError, "X"),
+        (
+            lambda: random_features_curve(X_BAD, Y_BAD, XT_BAD[:, :2], YT_BAD, [5], rng()),
+            ValueError,
+            "X_test",
+        ),
+        (lambda: random_features_curve(X_BAD, Y_BAD[:3], XT_BAD, YT_BAD, [5], rng()), ValueError, "y_train"),
+        (lambda: random_features_curve(X_BAD, -Y_BAD - 1, XT_BAD, YT_BAD, [5], rng()), ValueError, "y_train"),
+        (lambda: random_features_curve(X_BAD, Y_BAD, XT_BAD, YT_BAD * 1.0, [5], rng()), TypeError, "y_test"),
+        (
+            lambda: random_features_curve(X_BAD, Y_BAD, XT_BAD, YT_BAD, [0, 5], rng()),
+            ValueError,
+            "n_features",
+        ),
+        (
+            lambda: random_features_curve(X_BAD, Y_BAD, XT_BAD, YT_BAD, [5], rng(), lam=-1.0),
+            ValueError,
+            "lam",
+        ),
+        (
+            lambda: random_features_curve(X_BAD, Y_BAD, XT_BAD, YT_BAD, [5], rng(), n_seeds=0),
+            ValueError,
+            "n_seeds",
+        ),
+        (
+            lambda: random_features_curve(X_BAD, Y_BAD, XT_BAD, YT_BAD, [5], rng(), bias_std=-1.0),
+            ValueError,
+            "bias_std",
+        ),
+    ],
+)
+def test_bad_input_names_the_argument(call, error, name):
+    with pytest.raises(error, match=rf"\b{name}\b"):
+        call()
+
+
+def test_bias_variance_uses_true_function_of_data_module():
+    # the decomposition measures bias against the data's own noiseless target
+    result = polynomial_bias_variance([15], rng(23), n_train=200, n_repeats=5, n_test=50, noise_std=0.0)
+    assert result.bias2[0] < 1e-6
+    x = np.linspace(-1, 1, 5)
+    np.testing.assert_allclose(true_function(x), np.sin(np.pi * x) + 0.5 * x)
