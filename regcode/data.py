@@ -223,23 +223,29 @@ def load_digits(rng, *, n_train=None, val_size=0.2, test_size=0.2, dtype=np.floa
     )
 
 
-def load_diabetes(rng=None, *, val_size=0.0, test_size=0.0, dtype=np.float64):
+def load_diabetes(rng=None, *, val_size=0.0, test_size=0.0, n_train=None, dtype=np.float64):
     """The diabetes regression data (442 x 10), standardised, with centred target.
 
     With the default sizes (no hold-out, ``rng`` unused) the whole data set
     is returned as the training split: standardised columns and centred
     ``y``, ready for :func:`regcode.linear.lasso_path` without intercept.
+    Pass ``n_train`` (e.g. 50) to keep a random subset of the training split
+    for the small-data regime; the held-out splits are the same as without it,
+    and the standardisation uses the kept training rows only.
 
     Examples
     --------
     >>> data = load_diabetes()
     >>> data.X_train.shape, round(float(data.X_train.mean()), 12) == 0.0
     ((442, 10), True)
+    >>> small = load_diabetes(np.random.default_rng(0), test_size=0.25, n_train=50)
+    >>> small.X_train.shape, small.X_test.shape
+    ((50, 10), (111, 10))
     """
     bunch = sklearn.datasets.load_diabetes(scaled=False)
     if rng is None:
-        if val_size or test_size:
-            raise ValueError("rng must be given when val_size or test_size is > 0")
+        if val_size or test_size or n_train is not None:
+            raise ValueError("rng must be given when val_size or test_size is > 0 or n_train is set")
         rng = np.random.default_rng(0)  # no random choice is made without hold-out sets
     return split_standardize(
         bunch.data,
@@ -247,6 +253,7 @@ def load_diabetes(rng=None, *, val_size=0.0, test_size=0.0, dtype=np.float64):
         rng,
         val_size=val_size,
         test_size=test_size,
+        n_train=n_train,
         center_y=True,
         dtype=dtype,
         feature_names=bunch.feature_names,

@@ -216,3 +216,29 @@ def test_min_scale_floors_the_standard_deviation():
 def test_digits_validation_pixels_stay_within_a_few_dozen_units():
     split = load_digits(np.random.default_rng(0), n_train=200)
     assert np.max(np.abs(split.X_val)) < 20.0
+
+
+# --- load_diabetes(n_train=...): the small-data regime of chapter 2 ---------------------------------
+
+
+def test_load_diabetes_n_train_keeps_the_test_split_and_subsamples_the_training_split():
+    full = load_diabetes(np.random.default_rng(0), test_size=0.25)
+    small = load_diabetes(np.random.default_rng(0), test_size=0.25, n_train=50)
+    assert small.X_train.shape == (50, 10) and len(full.y_train) == 331
+    # Same held-out patients (compared in original units, since the standardisation differs) ...
+    np.testing.assert_allclose(small.y_test + small.y_offset, full.y_test + full.y_offset)
+    # ... and the 50 training patients are a subset of the full training split.
+    assert set(np.round(small.y_train + small.y_offset, 6)) <= set(np.round(full.y_train + full.y_offset, 6))
+    assert_standardised(small.X_train)  # statistics of the 50 kept rows only
+    assert small.y_train.mean() == pytest.approx(0.0, abs=1e-9)
+
+
+def test_load_diabetes_n_train_bad_inputs():
+    with pytest.raises(ValueError, match="rng"):
+        load_diabetes(n_train=50)
+    with pytest.raises(ValueError, match="n_train"):
+        load_diabetes(np.random.default_rng(0), test_size=0.25, n_train=400)
+    with pytest.raises(ValueError, match="n_train"):
+        load_diabetes(np.random.default_rng(0), test_size=0.25, n_train=1)
+    with pytest.raises(TypeError, match="n_train"):
+        load_diabetes(np.random.default_rng(0), test_size=0.25, n_train=50.5)

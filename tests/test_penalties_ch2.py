@@ -1,0 +1,300 @@
+"""Tests for what chapter 2 (penalties) adds to regcode and for the claims it makes.
+
+Covers ``linear.penalized_loss``, ``linear.lasso_gd``, ``linear.cross_validate``,
+``penalties.lam_from_gaussian_prior`` and ``penalties.lam_from_laplace_prior``,
+plus the weight-decay identities the chapter states for SGD, Adam and AdamW.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.model_selection import KFold
+from sklearn.preprocessing import StandardScaler
+
+from regcode import data, layers, linear, optim, penalties
+from regcode.gradcheck import numerical_gradient, rel_error
+
+
+@pytest.fixture(scope="module")
+def diabetes():
+    d = data.load_diabetes()
+    return d.X_train, d.y_train
+
+
+def small_problem(seed=0, m=30, n=6):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((m, n))
+    w_true = np.array([3.0, -2.0, 0.0, 0.0, 1.0, 0.0])[:n]
+    y = X @ w_true + 0.5 * rng.standard_normal(m)
+    return X, y
+
+
+# --- penalized_loss -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["l1", "l2"])
+def test_penalized_loss_gradient_matches_finite_differences(kind):
+    X, y = small_problem()
+    w = np.random.default_rng(1).standard_normal(X.shape[1])  # no exact zeros: L1 is differentiable
+    _, grad = linear.penalized_loss(X, y, w, 0.3, kind)
+    numeric = numerical_gradient(lambda v: linear.penalized_loss(X, y, v, 0.3, kind)[0], w)
+    assert rel_error(grad, numeric) < 1e-7
+
+
+@pytest.mark.parametrize("kind", ["l1", "l2"])
+def test_penalized_loss_is_half_mse_plus_penalty(kind):
+    X, y = small_problem()
+    w = np.linspace(-1, 1, X.shape[1])
+    loss, _ = linear.penalized_loss(X, y, w, 0.7, kind)
+    penalty = penalties.l1_penalty(w, 0.7) if kind == "l1" else penalties.l2_penalty(w, 0.7)
+    assert loss == pytest.approx(np.mean((X @ w - y) ** 2) / 2 + penalty, rel=1e-12)
+
+
+def test_penalized_loss_is_zero_gradient_at_ridge_and_subgradient_optimal_at_lasso(diabetes):
+    X, y = diabetes
+    _, grad = linear.penalized_loss(X, y, linear.ridge(X, y, 0.5), 0.5, "l2")
+    assert np.abs(grad).max() < 1e-8
+    w = linear.lasso(X, y, 5.0)
+    data_grad = linear.penalized_loss(X, y, w, 0.0)[1]
+    nonzero = w != 0
+    # KKT: -grad = lam*sign(w) on the support, |grad| <= lam off it
+    assert np.allclose(-data_grad[nonzero], 5.0 * np.sign(w[nonzero]), atol=1e-6)
+    assert np.all(np.abs(data_grad[~nonzero]) <= 5.0 + 1e-6)
+
+
+def test_penalized_loss_bad_inputs():
+    X, y = small_problem()
+    w = np.zeros(X.shape[1])
+    with pytest.raises(ValueError, match="kind"):
+        linear.penalized_loss(X, y, w, 0.1, kind="l3")
+    with pytest.raises(ValueError, match="w must have shape"):
+        linear.penalized_loss(X, y, np.zeros(3), 0.1)
+    with pytest.raises(ValueError, match="lam"):
+        linear.penalized_loss(X, y, w, -0.1)
+    with pytest.raises(TypeError, match="w must be a float"):
+        linear.penalized_loss(X, y, np.zeros(X.shape[1], dtype=int), 0.1)
+    with pytest.raises(ValueError, match="y must have"):
+        linear.penalized_loss(X, y[:-1], w, 0.1)
+    with pytest.raises(ValueError, match="w contains NaN"):
+        linear.penalized_loss(X, y, np.full(X.shape[1], np.nan), 0.1)
+
+
+# --- lasso_gd: subgradient versus proximal ---------------------------------------------------------
+
+
+def test_proximal_full_batch_reaches_the_lasso_with_its_exact_zeros(diabetes):
+    X, y = diabetes
+    step = 1.0 / np.linalg.eigvalsh(X.T @ X / X.shape[0])[-1]
+    w_exact = linear.lasso(X, y, 5.0)
+    w_ista = linear.lasso_gd(X, y, 5.0, lr=step, epochs=3000, method="proximal")
+    assert np.array_equal(w_ista == 0, w_exact == 0)
+    assert np.sum(w_exact == 0) >= 3
+    assert np.abs(w_ista - w_exact).max() < 1e-6
+
+
+def test_subgradient_gives_no_exact_zeros_and_a_worse_objective(diabetes):
+    X, y = diabetes
+    step = 1.0 / np.linalg.eigvalsh(X.T @ X / X.shape[0])[-1]
+    w_sub = linear.lasso_gd(X, y, 5.0, lr=step, epochs=300, method="subgradient")
+    w_exact = linear.lasso(X, y, 5.0)
+    assert np.sum(w_sub == 0) == 0
+    objective = [linear.penalized_loss(X, y, w, 5.0, "l1")[0] for w in (w_sub, w_exact)]
+    assert objective[0] > objective[1] + 1.0
+
+
+@pytest.mark.parametrize("lr", [1e-4, 1e-2, 1.0])
+def test_a_proximal_step_keeps_a_zero_only_if_the_gradient_is_below_lambda_whatever_the_step(lr):
+    # The chapter's argument that a decaying step does not stop mini-batch noise from kicking
+    # coefficients off 0: from w = 0, soft_threshold(-lr * g, lr * lam) is 0 iff |g| <= lam.
+    lam = 0.5
+    grads = np.array([-0.7, -0.5, -0.2, 0.0, 0.3, 0.5, 0.9])
+    stepped = penalties.soft_threshold(np.zeros_like(grads) - lr * grads, lr * lam)
+    np.testing.assert_array_equal(stepped == 0, np.abs(grads) <= lam)
+
+
+def test_minibatch_gradients_at_the_lasso_solution_exceed_lambda_on_removed_coefficients(diabetes):
+    X, y = diabetes
+    w = linear.lasso(X, y, 5.0)
+    removed = w == 0
+    resid = X @ w - y
+    assert np.all(np.abs(X.T @ resid / len(y))[removed] <= 5.0 + 1e-6)  # the full batch holds them at 0
+    order = np.random.default_rng(0).permutation(len(y))
+    pulls = [np.abs(X[b].T @ resid[b]) / len(b) for b in np.array_split(order, len(y) // 32)]
+    assert np.mean(np.array(pulls)[:, removed] > 5.0) > 0.25  # batches of ~32 often do not
+
+
+def test_lasso_gd_minibatch_is_seeded_and_returns_iterates():
+    X, y = small_problem()
+    runs = [
+        linear.lasso_gd(
+            X, y, 0.1, lr=0.05, epochs=3, batch_size=8, rng=np.random.default_rng(3), return_iterates=True
+        )
+        for _ in range(2)
+    ]
+    np.testing.assert_array_equal(runs[0][0], runs[1][0])
+    w, iterates = runs[0]
+    assert iterates.shape == (3 * 4 + 1, X.shape[1])  # 30 rows in batches of 8: 4 steps per epoch
+    np.testing.assert_array_equal(iterates[0], 0.0)
+    np.testing.assert_array_equal(iterates[-1], w)
+
+
+def test_lasso_gd_keeps_float32_and_uses_w0():
+    X, y = small_problem()
+    X32, y32 = X.astype(np.float32), y.astype(np.float32)
+    w = linear.lasso_gd(X32, y32, 0.1, lr=0.05, epochs=2)
+    assert w.dtype == np.float32
+    w0 = np.ones(X.shape[1])
+    _, iterates = linear.lasso_gd(X, y, 0.1, lr=0.05, epochs=1, w0=w0, return_iterates=True)
+    np.testing.assert_array_equal(iterates[0], w0)
+    assert w0[0] == 1.0  # not modified in place
+
+
+def test_lasso_gd_bad_inputs():
+    X, y = small_problem()
+    with pytest.raises(ValueError, match="method"):
+        linear.lasso_gd(X, y, 0.1, lr=0.1, epochs=1, method="coordinate")
+    with pytest.raises(ValueError, match="lr"):
+        linear.lasso_gd(X, y, 0.1, lr=0.0, epochs=1)
+    with pytest.raises(ValueError, match="epochs"):
+        linear.lasso_gd(X, y, 0.1, lr=0.1, epochs=0)
+    with pytest.raises(TypeError, match="rng"):
+        linear.lasso_gd(X, y, 0.1, lr=0.1, epochs=1, batch_size=5)
+    with pytest.raises(ValueError, match="batch_size"):
+        linear.lasso_gd(X, y, 0.1, lr=0.1, epochs=1, batch_size=0, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="w0 must have shape"):
+        linear.lasso_gd(X, y, 0.1, lr=0.1, epochs=1, w0=np.zeros(2))
+    with pytest.raises(ValueError, match="diverged"):
+        linear.lasso_gd(X * 1e3, y, 0.1, lr=10.0, epochs=200)
+
+
+# --- cross_validate -------------------------------------------------------------------------------
+
+
+def test_cross_validate_matches_a_direct_kfold_computation():
+    X, y = small_problem(m=40)
+    lams = np.array([0.01, 0.1, 1.0])
+    cv = linear.cross_validate(X, y, lams, method="ridge", n_splits=4, rng=np.random.default_rng(7))
+    seed = int(np.random.default_rng(7).integers(2**31 - 1))
+    val = []
+    for tr, va in KFold(4, shuffle=True, random_state=seed).split(X):
+        scaler = StandardScaler().fit(X[tr])
+        mean = y[tr].mean()
+        row = []
+        for lam in lams:
+            w = linear.ridge(scaler.transform(X[tr]), y[tr] - mean, lam)
+            row.append(np.mean((scaler.transform(X[va]) @ w - (y[va] - mean)) ** 2))
+        val.append(row)
+    val = np.array(val)
+    np.testing.assert_allclose(cv.fold_val_mse, val, rtol=1e-10)
+    np.testing.assert_allclose(cv.val_mse, val.mean(axis=0), rtol=1e-10)
+    np.testing.assert_allclose(cv.val_se, val.std(axis=0, ddof=1) / 2.0, rtol=1e-10)
+
+
+def test_cross_validate_lasso_order_of_lams_does_not_matter_and_rules_are_consistent():
+    X, y = small_problem(m=60)
+    lams = np.array([0.01, 1.0, 0.1, 0.3, 0.03])
+    cv = linear.cross_validate(X, y, lams, method="lasso", rng=np.random.default_rng(0))
+    order = np.argsort(lams)
+    cv_sorted = linear.cross_validate(X, y, lams[order], method="lasso", rng=np.random.default_rng(0))
+    np.testing.assert_allclose(cv.val_mse[order], cv_sorted.val_mse, rtol=1e-6)
+    assert cv.lam_min == lams[np.argmin(cv.val_mse)]
+    assert cv.lam_1se >= cv.lam_min
+    best = np.argmin(cv.val_mse)
+    assert cv.val_mse[lams == cv.lam_1se][0] <= cv.val_mse[best] + cv.val_se[best]
+    assert np.all(np.diff(cv.train_mse[order]) >= -1e-9)  # training error grows with lambda
+
+
+def test_cross_validate_bad_inputs():
+    X, y = small_problem()
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="method"):
+        linear.cross_validate(X, y, [0.1], method="elastic", rng=rng)
+    with pytest.raises(ValueError, match="lams"):
+        linear.cross_validate(X, y, [-0.1], rng=rng)
+    with pytest.raises(ValueError, match="lams"):
+        linear.cross_validate(X, y, [], rng=rng)
+    with pytest.raises(ValueError, match="n_splits"):
+        linear.cross_validate(X, y, [0.1], n_splits=1, rng=rng)
+    with pytest.raises(ValueError, match="n_splits"):
+        linear.cross_validate(X, y, [0.1], n_splits=31, rng=rng)
+    with pytest.raises(TypeError, match="rng"):
+        linear.cross_validate(X, y, [0.1], rng=0)
+    with pytest.raises(TypeError, match="X must be a float"):
+        linear.cross_validate(X.astype(int), y, [0.1], rng=rng)
+
+
+# --- priors ---------------------------------------------------------------------------------------
+
+
+def test_gaussian_prior_map_is_the_ridge_solution(diabetes):
+    X, y = diabetes
+    sigma, tau = 50.0, 3.0
+    lam = penalties.lam_from_gaussian_prior(sigma, tau, X.shape[0])
+    posterior_mean = np.linalg.solve(X.T @ X / sigma**2 + np.eye(X.shape[1]) / tau**2, X.T @ y / sigma**2)
+    np.testing.assert_allclose(linear.ridge(X, y, lam), posterior_mean, rtol=1e-10)
+
+
+def test_laplace_prior_objective_is_a_scaled_lasso_objective(diabetes):
+    X, y = diabetes
+    m = X.shape[0]
+    sigma, b = 50.0, 4.0
+    lam = penalties.lam_from_laplace_prior(sigma, b, m)
+
+    def neg_log_posterior(w):
+        return np.sum((y - X @ w) ** 2) / (2 * sigma**2) + np.abs(w).sum() / b
+
+    rng = np.random.default_rng(0)
+    ws = [rng.standard_normal(X.shape[1]) * 10 for _ in range(3)]
+    scaled = [m / sigma**2 * linear.penalized_loss(X, y, w, lam, "l1")[0] for w in ws]
+    np.testing.assert_allclose([neg_log_posterior(w) for w in ws], scaled, rtol=1e-12)
+    w_map = linear.lasso(X, y, lam)
+    for w in ws:  # the lasso solution is the MAP: nothing nearby is more probable
+        assert neg_log_posterior(w_map) <= neg_log_posterior(w_map + 1e-3 * w)
+
+
+def test_prior_lams_values_and_bad_inputs():
+    assert penalties.lam_from_gaussian_prior(2.0, 1.0, 100) == pytest.approx(0.04)
+    assert penalties.lam_from_laplace_prior(2.0, 0.5, 100) == pytest.approx(0.08)
+    for fn in (penalties.lam_from_gaussian_prior, penalties.lam_from_laplace_prior):
+        with pytest.raises(ValueError, match="noise_std"):
+            fn(0.0, 1.0, 10)
+        with pytest.raises(ValueError, match="prior"):
+            fn(1.0, -1.0, 10)
+        with pytest.raises(ValueError, match="n_samples"):
+            fn(1.0, 1.0, 0)
+        with pytest.raises(TypeError, match="n_samples"):
+            fn(1.0, 1.0, 10.5)
+        with pytest.raises(TypeError, match="noise_std"):
+            fn("1", 1.0, 10)
+
+
+# --- the weight-decay identities chapter 2 states -------------------------------------------------
+
+
+def test_sgd_weight_decay_is_a_gradient_step_on_the_l2_objective():
+    X, y = small_problem()
+    w = np.random.default_rng(2).standard_normal(X.shape[1])
+    param = layers.Parameter(w.copy())
+    param.grad = linear.penalized_loss(X, y, w, 0.0)[1]
+    optim.SGD([param], lr=0.1, weight_decay=0.5).step()
+    np.testing.assert_allclose(param.data, w - 0.1 * linear.penalized_loss(X, y, w, 0.5, "l2")[1], rtol=1e-14)
+    np.testing.assert_allclose(param.data, 0.95 * w - 0.1 * param.grad, rtol=1e-12)
+
+
+def test_adamw_decays_every_weight_alike_and_adam_l2_ignores_the_scale_of_lambda():
+    steps = 50
+    for cls in (optim.Adam, optim.AdamW):
+        results = []
+        for lam in (1e-4, 1e-1):
+            p = layers.Parameter(np.array([0.5, -2.0]))
+            opt = cls([p], lr=1e-3, weight_decay=lam)
+            for _ in range(steps):
+                p.grad = np.zeros(2)  # no loss gradient: only the decay acts
+                opt.step()
+            results.append(p.data.copy())
+            if cls is optim.AdamW:
+                np.testing.assert_allclose(p.data, np.array([0.5, -2.0]) * (1 - 1e-3 * lam) ** steps)
+        if cls is optim.Adam:  # the update is invariant to the gradient's scale: lambda drops out
+            np.testing.assert_allclose(results[0], results[1], rtol=1e-4)
+            np.testing.assert_allclose(np.abs(results[0] - [0.5, -2.0]), steps * 1e-3, rtol=3e-2)
