@@ -13,6 +13,7 @@ They equal scikit-learn's ``Ridge(alpha=m * lam, fit_intercept=False)`` and
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +22,19 @@ from sklearn.preprocessing import StandardScaler
 
 from ._validation import check_array, check_int, check_rng, check_scalar
 from .penalties import l1_grad, l1_penalty, l2_grad, l2_penalty, soft_threshold
+
+
+def _check_lams(lams):
+    """Penalty strengths as a non-empty 1-D float array of finite values >= 0."""
+    try:
+        lams = np.asarray(lams, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"lams must be a sequence of real numbers, got {lams!r}") from exc
+    if lams.ndim != 1 or lams.size == 0:
+        raise ValueError(f"lams must be a non-empty 1-D sequence, got shape {lams.shape}")
+    if not np.all(np.isfinite(lams)) or np.any(lams < 0):
+        raise ValueError("lams must be finite and >= 0")
+    return lams
 
 
 def _check_xy(X, y, y_ndim=1):
@@ -139,7 +153,10 @@ def _lasso_gram(gram, xty, lam, w0, step, tol, max_iter):
         used += 1
         flipped = np.sign(candidate) != np.sign(guess)
         guess = _soft_threshold(candidate - step * (gram @ candidate - xty), step * lam)
-        if np.max(np.abs(guess - candidate)) < tol or used == max_iter:
+        if np.max(np.abs(guess - candidate)) < tol:
+            return guess, used
+        if used == max_iter:
+            _warn_not_converged(max_iter, tol)
             return guess, used
         guess[flipped] = 0.0  # a coefficient that would change sign leaves the support first
     w = w0.copy()
@@ -157,7 +174,21 @@ def _lasso_gram(gram, xty, lam, w0, step, tol, max_iter):
         else:
             z = w_next + ((t - 1.0) / t_next) * (w_next - w)
         w, t = w_next, t_next
+    _warn_not_converged(max_iter, tol)
     return w, max_iter
+
+
+class ConvergenceWarning(UserWarning):
+    """The lasso solver stopped at ``max_iter`` before meeting ``tol``."""
+
+
+def _warn_not_converged(max_iter, tol):
+    warnings.warn(
+        f"lasso did not converge in max_iter={max_iter} iterations (tol={tol:g}); "
+        "the returned coefficients are not the minimiser: raise max_iter or tol",
+        ConvergenceWarning,
+        stacklevel=3,
+    )
 
 
 def lasso(X, y, lam, *, w0=None, tol=1e-10, max_iter=100_000):
@@ -227,11 +258,7 @@ def lasso_path(X, y, lams, *, tol=1e-10, max_iter=100_000):
         ``lasso_path`` returns the transpose, shape (n, k).)
     """
     X, y = _check_xy(X, y)
-    lams = np.asarray(lams, dtype=float)
-    if lams.ndim != 1 or lams.size == 0:
-        raise ValueError(f"lams must be a non-empty 1-D sequence, got shape {lams.shape}")
-    if not np.all(np.isfinite(lams)) or np.any(lams < 0):
-        raise ValueError("lams must be finite and >= 0")
+    lams = _check_lams(lams)
     tol = check_scalar(tol, "tol", low=0, low_inclusive=False)
     max_iter = check_int(max_iter, "max_iter", low=1)
     m, n = X.shape
@@ -437,11 +464,7 @@ def cross_validate(X, y, lams, *, method="ridge", n_splits=5, rng, tol=1e-8):
     CVResult
     """
     X, y = _check_xy(X, y)
-    lams = np.asarray(lams, dtype=float)
-    if lams.ndim != 1 or lams.size == 0:
-        raise ValueError(f"lams must be a non-empty 1-D sequence, got shape {lams.shape}")
-    if not np.all(np.isfinite(lams)) or np.any(lams < 0):
-        raise ValueError("lams must be finite and >= 0")
+    lams = _check_lams(lams)
     if method not in ("ridge", "lasso"):
         raise ValueError(f"method must be 'ridge' or 'lasso', got {method!r}")
     n_splits = check_int(n_splits, "n_splits", low=2)

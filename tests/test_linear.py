@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import regcode.linear as linear
-from regcode.linear import lasso, lasso_lam_max, lasso_path, ridge
+from regcode.linear import ConvergenceWarning, lasso, lasso_lam_max, lasso_path, ridge
 
 
 def problem(rng, m, n, noise=0.1):
@@ -122,7 +122,8 @@ def test_lasso_warm_start_at_the_solution_is_a_fixed_point(rng):
     w_star = lasso(X, y, lam)
     # One proximal-gradient step from the solution stays there; one step from 0 does not.
     np.testing.assert_allclose(lasso(X, y, lam, w0=w_star, max_iter=1), w_star, atol=1e-9)
-    assert np.max(np.abs(lasso(X, y, lam, max_iter=1) - w_star)) > 1e-2
+    with pytest.warns(ConvergenceWarning, match="max_iter=1"):
+        assert np.max(np.abs(lasso(X, y, lam, max_iter=1) - w_star)) > 1e-2
 
 
 # ---------------------------------------------------------------- lasso path
@@ -157,3 +158,24 @@ def test_lasso_path_warm_starts_from_the_previous_solution(rng, monkeypatch):
     np.testing.assert_array_equal(starts[0], 0.0)
     for i in (1, 2):
         np.testing.assert_array_equal(starts[i], coefs[i - 1])
+
+
+def test_lasso_warns_when_it_stops_at_max_iter(rng):
+    X = rng.standard_normal((40, 8))
+    y = X @ rng.standard_normal(8)
+    lam = 0.1 * lasso_lam_max(X, y)
+    with pytest.warns(ConvergenceWarning, match="did not converge"):
+        lasso(X, y, lam, max_iter=3)
+    with pytest.warns(ConvergenceWarning):
+        lasso_path(X, y, [lam], max_iter=3)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lasso(X, y, lam)  # converges: no warning
+
+
+def test_lams_that_are_not_numbers_raise_a_type_error_naming_lams():
+    X = np.eye(3)
+    with pytest.raises(TypeError, match="lams"):
+        lasso_path(X, np.ones(3), ["a", "b"])

@@ -45,6 +45,7 @@ EXEMPT = {
     T.History,  # a dataclass fit returns
     DA.Split,  # a dataclass the loaders return
     L.CVResult,  # a dataclass cross_validate returns
+    L.ConvergenceWarning,  # a warning category, raised by the lasso solvers
     OF.BiasVariance,  # a dataclass polynomial_bias_variance returns
     OF.DoubleDescent,  # a dataclass random_features_curve returns
 }
