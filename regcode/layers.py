@@ -18,7 +18,9 @@ import numpy as np
 from ._validation import check_array, check_dtype, check_int, check_rng, check_scalar
 from .batchnorm import (
     _batchnorm_backward,
+    _batchnorm_backward_second_moment,
     _batchnorm_forward,
+    _batchnorm_forward_second_moment,
     _batchnorm_inference,
     _batchnorm_inference_backward,
     _layernorm_backward,
@@ -284,6 +286,9 @@ class BatchNorm1d(Module):
 
     _param_names = ("gamma", "beta")
     _buffer_names = ("running_mean", "running_var")
+    # Training-mode forward and backward; SecondMomentBatchNorm1d swaps in the wrong pair.
+    _train_forward = staticmethod(_batchnorm_forward)
+    _train_backward = staticmethod(_batchnorm_backward)
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, *, dtype=np.float64):
         super().__init__()
@@ -307,7 +312,7 @@ class BatchNorm1d(Module):
                 raise ValueError(
                     f"x must have at least 2 rows in training-mode batch norm, got shape {x.shape}"
                 )
-            out, self._cache = _batchnorm_forward(x, self.gamma.data, self.beta.data, self.eps)
+            out, self._cache = self._train_forward(x, self.gamma.data, self.beta.data, self.eps)
             self.running_mean, self.running_var = _update_running_stats(
                 self.running_mean,
                 self.running_var,
@@ -326,7 +331,7 @@ class BatchNorm1d(Module):
     def backward(self, dout):
         if self._cache is None:
             raise RuntimeError("backward called before forward")
-        grad_fn = _batchnorm_backward if self._cache_training else _batchnorm_inference_backward
+        grad_fn = self._train_backward if self._cache_training else _batchnorm_inference_backward
         dx, dgamma, dbeta = grad_fn(dout, self._cache)
         self.gamma.accumulate(dgamma)
         self.beta.accumulate(dbeta)
@@ -469,31 +474,8 @@ class SecondMomentBatchNorm1d(BatchNorm1d):
     evaluation mode makes the same mistake consistently. Same parameters as BatchNorm1d.
     """
 
-    def forward(self, x):
-        from .batchnorm import _batchnorm_forward_second_moment
-
-        if not self.training:
-            return super().forward(x)
-        x = self._check_input(x, self.num_features)
-        if x.shape[0] < 2:
-            raise ValueError(f"x must have at least 2 rows in training-mode batch norm, got shape {x.shape}")
-        self._cache_training = True
-        out, self._cache = _batchnorm_forward_second_moment(x, self.gamma.data, self.beta.data, self.eps)
-        self.running_mean, self.running_var = _update_running_stats(
-            self.running_mean, self.running_var, self._cache.mean, self._cache.var, x.shape[0], self.momentum
-        )
-        self.num_batches_tracked += 1
-        return out
-
-    def backward(self, dout):
-        from .batchnorm import _batchnorm_backward_second_moment
-
-        if self._cache is None or not self._cache_training:
-            return super().backward(dout)
-        dx, dgamma, dbeta = _batchnorm_backward_second_moment(dout, self._cache)
-        self.gamma.accumulate(dgamma)
-        self.beta.accumulate(dbeta)
-        return dx
+    _train_forward = staticmethod(_batchnorm_forward_second_moment)
+    _train_backward = staticmethod(_batchnorm_backward_second_moment)
 
     def __repr__(self):
         return f"SecondMomentBatchNorm1d({self.num_features}, eps={self.eps}, momentum={self.momentum})"

@@ -276,6 +276,9 @@ def test_training_run_is_bit_identical_to_the_reference_code(monkeypatch, dtype,
         "_layernorm_backward",
     ):
         monkeypatch.setattr(layers, name, getattr(bn, name + "_reference"))
+    # BatchNorm1d holds its training-mode pair as class attributes.
+    monkeypatch.setattr(layers.BatchNorm1d, "_train_forward", staticmethod(bn._batchnorm_forward_reference))
+    monkeypatch.setattr(layers.BatchNorm1d, "_train_backward", staticmethod(bn._batchnorm_backward_reference))
     monkeypatch.setattr(Optimizer, "_fast_path_ok", staticmethod(lambda p: False))
     ref_state, ref_history = train()
     assert fast_history.val_loss == ref_history.val_loss
