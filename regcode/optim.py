@@ -1,4 +1,10 @@
-"""Optimisers that match ``torch.optim`` step for step: SGD, Adam and AdamW.
+r"""Optimisers that match ``torch.optim`` step for step: SGD, Adam and AdamW.
+
+Each update is first a pure function of arrays, CS231n style
+(:func:`sgd_update`, :func:`adam_update`, :func:`adamw_update`): read it to see
+the whole algorithm. The classes :class:`SGD`, :class:`Adam` and :class:`AdamW`
+hold the per-parameter state, walk the parameters of a model and call those
+functions.
 
 Weight decay comes in two forms, and chapter 2 shows where they differ:
 
@@ -13,14 +19,184 @@ For plain SGD the two are the same; for Adam they are not.
 parameter groups (dicts with a ``"params"`` list and per-group options), as
 in PyTorch; :func:`decay_groups` builds groups that exempt biases and
 normalisation parameters from decay.
+
+Every update keeps the dtype of ``theta``: float32 parameters are updated in
+float32 arithmetic (the bias corrections are Python floats, which numpy does
+not let promote an array).
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from ._validation import check_dtype, check_scalar
+from ._validation import check_array, check_dtype, check_int, check_scalar
 from .layers import Parameter
+
+
+def _check_same_shape(theta, **arrays):
+    theta = check_array(theta, "theta")
+    out = []
+    for name, arr in arrays.items():
+        arr = check_array(arr, name)
+        if arr.shape != theta.shape:
+            raise ValueError(f"{name} must have the shape of theta {theta.shape}, got {arr.shape}")
+        out.append(arr)
+    return theta, out
+
+
+def sgd_update(theta, grad, buf, lr, momentum=0.0, weight_decay=0.0):
+    r"""One step of SGD with momentum and coupled weight decay, as ``torch.optim.SGD``.
+
+    .. math::
+        g = \nabla + \mathrm{wd}\,\theta,\qquad
+        b \leftarrow \mu b + g\ \ (b = g \text{ at the first step}),\qquad
+        \theta \leftarrow \theta - \eta\, b
+
+    Parameters
+    ----------
+    theta, grad : ndarray of the same shape
+        Parameters and the gradient of the loss with respect to them.
+    buf : ndarray of theta's shape, or None
+        Momentum buffer :math:`b`; ``None`` at the first step.
+    lr : float > 0
+        Learning rate :math:`\eta`.
+    momentum : float >= 0
+        :math:`\mu`; 0 gives plain SGD.
+    weight_decay : float >= 0
+        :math:`\mathrm{wd}`, an L2 penalty :math:`\frac{\mathrm{wd}}{2}\|\theta\|^2`.
+
+    Returns
+    -------
+    theta, buf : ndarray
+        The updated parameters and momentum buffer (``buf`` is ``None`` when ``momentum == 0``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> theta, buf = sgd_update(np.array([1.0]), np.array([0.5]), None, lr=0.1, momentum=0.9)
+    >>> theta, buf
+    (array([0.95]), array([0.5]))
+    """
+    theta, (grad,) = _check_same_shape(theta, grad=grad)
+    if buf is not None:
+        buf = _check_same_shape(theta, buf=buf)[1][0]
+    lr = check_scalar(lr, "lr", low=0, low_inclusive=False)
+    momentum = check_scalar(momentum, "momentum", low=0)
+    weight_decay = check_scalar(weight_decay, "weight_decay", low=0)
+    return _sgd(theta, grad, buf, lr, momentum, weight_decay)
+
+
+def _sgd(theta, grad, buf, lr, momentum, weight_decay):
+    """The arithmetic of :func:`sgd_update`, without input checks (the optimisers check once)."""
+    g = grad + weight_decay * theta if weight_decay else grad
+    if momentum:
+        buf = g.copy() if buf is None else momentum * buf + g
+        g = buf
+    else:
+        buf = None
+    return theta - lr * g, buf
+
+
+def adam_update(theta, grad, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0):
+    r"""One Adam step (Kingma & Ba, 2015) with coupled L2 weight decay, as ``torch.optim.Adam``.
+
+    .. math::
+        g = \nabla + \mathrm{wd}\,\theta,\quad
+        m \leftarrow \beta_1 m + (1-\beta_1) g,\quad
+        v \leftarrow \beta_2 v + (1-\beta_2) g^2,\quad
+        \theta \leftarrow \theta - \eta\,\frac{m / (1-\beta_1^t)}{\sqrt{v / (1-\beta_2^t)} + \epsilon}
+
+    The decay term passes through the division by :math:`\sqrt v`, so weights
+    with large gradients are decayed less: see :func:`adamw_update`.
+
+    Parameters
+    ----------
+    theta, grad, m, v : ndarray of the same shape
+        Parameters, gradient, first and second moment estimates (zeros before the first step).
+    t : int >= 1
+        Number of this step (1 at the first), for the bias corrections.
+    lr : float > 0
+    beta1, beta2 : float in [0, 1)
+    eps : float >= 0
+    weight_decay : float >= 0
+
+    Returns
+    -------
+    theta, m, v : ndarray
+        Updated copies; the inputs are not modified.
+    """
+    args = _check_adam(theta, grad, m, v, t, lr, beta1, beta2, eps, weight_decay)
+    return _adam(*args, decoupled=False)
+
+
+def adamw_update(theta, grad, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
+    r"""One AdamW step (Loshchilov & Hutter, 2019): decoupled decay, then Adam on the loss gradient.
+
+    .. math::
+        \theta \leftarrow \theta - \eta\,\mathrm{wd}\,\theta,\quad
+        m \leftarrow \beta_1 m + (1-\beta_1) \nabla,\quad
+        v \leftarrow \beta_2 v + (1-\beta_2) \nabla^2,\quad
+        \theta \leftarrow \theta - \eta\,\frac{m / (1-\beta_1^t)}{\sqrt{v / (1-\beta_2^t)} + \epsilon}
+
+    Every weight shrinks by the same factor :math:`1 - \eta\,\mathrm{wd}` whatever
+    its gradient history. Same as ``torch.optim.AdamW`` (default ``weight_decay=0.01``).
+
+    Parameters
+    ----------
+    theta, grad, m, v : ndarray of the same shape
+    t : int >= 1
+    lr : float > 0
+    beta1, beta2 : float in [0, 1)
+    eps : float >= 0
+    weight_decay : float >= 0
+
+    Returns
+    -------
+    theta, m, v : ndarray
+        Updated copies; the inputs are not modified.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> theta, m, v = adamw_update(np.array([1.0]), np.array([0.5]), np.zeros(1), np.zeros(1),
+    ...                            t=1, lr=0.1, weight_decay=0.1)
+    >>> np.round(theta, 6)  # 1 * (1 - 0.01), then a step of lr * sign(grad)
+    array([0.89])
+    """
+    args = _check_adam(theta, grad, m, v, t, lr, beta1, beta2, eps, weight_decay)
+    return _adam(*args, decoupled=True)
+
+
+def _check_adam(theta, grad, m, v, t, lr, beta1, beta2, eps, weight_decay):
+    theta, (grad, m, v) = _check_same_shape(theta, grad=grad, m=m, v=v)
+    return (
+        theta, grad, m, v,
+        check_int(t, "t", low=1),
+        check_scalar(lr, "lr", low=0, low_inclusive=False),
+        check_scalar(beta1, "beta1", low=0, high=1, high_inclusive=False),
+        check_scalar(beta2, "beta2", low=0, high=1, high_inclusive=False),
+        check_scalar(eps, "eps", low=0),
+        check_scalar(weight_decay, "weight_decay", low=0),
+    )  # fmt: skip
+
+
+def _adam(theta, grad, m, v, t, lr, beta1, beta2, eps, weight_decay, *, decoupled):
+    """The arithmetic of :func:`adam_update` and :func:`adamw_update`, without input checks."""
+    g = grad
+    if weight_decay:
+        if decoupled:
+            theta = theta * (1.0 - lr * weight_decay)
+        else:
+            g = grad + weight_decay * theta
+    m = beta1 * m + (1.0 - beta1) * g
+    v = beta2 * v + (1.0 - beta2) * (g * g)
+    # Python floats: numpy does not let them promote a float32 array to float64.
+    bias_correction1 = 1.0 - beta1**t
+    bias_correction2 = math.sqrt(1.0 - beta2**t)
+    denom = np.sqrt(v) / bias_correction2 + eps
+    return theta - (lr / bias_correction1) * (m / denom), m, v
 
 
 def decay_groups(params, weight_decay):
@@ -29,9 +205,23 @@ def decay_groups(params, weight_decay):
     Linear weights have ``decay=True``; biases and batch/layer-norm ``gamma``
     and ``beta`` have ``decay=False``.
 
+    Parameters
+    ----------
+    params : iterable of Parameter
+    weight_decay : float >= 0
+        Decay of the first group.
+
     Returns
     -------
     list of two dicts, usable as ``params`` of any optimiser here.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from regcode.layers import mlp
+    >>> groups = decay_groups(mlp((4, 8, 2), np.random.default_rng(0)).parameters(), 1e-2)
+    >>> [len(g["params"]) for g in groups], [g["weight_decay"] for g in groups]
+    ([2, 2], [0.01, 0.0])
     """
     params = list(params)
     weight_decay = check_scalar(weight_decay, "weight_decay", low=0)
@@ -42,7 +232,23 @@ def decay_groups(params, weight_decay):
 
 
 class Optimizer:
-    """Base class: parameter groups, ``zero_grad`` and per-parameter state."""
+    """Base class: parameter groups, ``zero_grad`` and per-parameter state.
+
+    Parameters
+    ----------
+    params : iterable of Parameter, or of dicts with a ``"params"`` list and per-group options
+    defaults : dict
+        Options of every group that does not set them.
+    dtype : float32 or float64, optional
+        If given, every parameter must have this dtype.
+
+    Attributes
+    ----------
+    param_groups : list of dict
+        Each with a ``"params"`` list and the group's options.
+    state : dict
+        Per-parameter state (momentum buffers, moment estimates), keyed by ``id(param)``.
+    """
 
     def __init__(self, params, defaults, dtype=None):
         params = list(params)
@@ -66,62 +272,58 @@ class Optimizer:
             self._check_group(merged)
             self.param_groups.append(merged)
         self.state = {}
-        self._scratch = {}  # id(param) -> preallocated work arrays of the in-place fast paths
-
-    def _work_array(self, p, slot, dtype=None):
-        """A reusable array shaped like ``p.data`` (``slot`` names it; ``dtype`` defaults to p's)."""
-        dtype = p.data.dtype if dtype is None else np.dtype(dtype)
-        arrays = self._scratch.setdefault(id(p), {})
-        arr = arrays.get(slot)
-        if arr is None or arr.shape != p.data.shape or arr.dtype != dtype:
-            arr = arrays[slot] = np.empty(p.data.shape, dtype=dtype)
-        return arr
-
-    @staticmethod
-    def _fast_path_ok(p):
-        """In-place updates give the reference's exact bits only when grad matches data."""
-        g = p.grad
-        return type(g) is np.ndarray and g.dtype == p.data.dtype and g.shape == p.data.shape
 
     @staticmethod
     def _check_group(group):
-        group["lr"] = check_scalar(group["lr"], "lr", low=0)
+        group["lr"] = check_scalar(group["lr"], "lr", low=0, low_inclusive=False)
         group["weight_decay"] = check_scalar(group["weight_decay"], "weight_decay", low=0)
+
+    def parameters(self):
+        """Every parameter this optimiser updates, in group order."""
+        return [p for group in self.param_groups for p in group["params"]]
 
     def zero_grad(self):
         """Forget all gradients (set ``grad`` to ``None``), as PyTorch does by default."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                p.grad = None
+        for p in self.parameters():
+            p.grad = None
 
-    def _params_with_grad(self):
+    def step(self):
+        """Update every parameter that has a gradient, in place."""
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
-                    yield group, p
+                    p.data[...] = self._update(group, p)
+
+    def _update(self, group, p):  # pragma: no cover - abstract
+        raise NotImplementedError
 
 
 class SGD(Optimizer):
-    r"""Stochastic gradient descent with optional momentum and coupled weight decay.
+    r"""Stochastic gradient descent with optional momentum and coupled weight decay (:func:`sgd_update`).
 
-    As ``torch.optim.SGD`` (no dampening, no Nesterov):
-
-    .. math::
-        g \leftarrow \nabla + \mathrm{wd}\,\theta,\quad
-        b \leftarrow \mu b + g \ (b = g \text{ at the first step}),\quad
-        \theta \leftarrow \theta - \eta b
-
-    With ``momentum=0`` one step is :math:`\theta \leftarrow (1 - \eta\,\mathrm{wd})\theta - \eta\nabla`,
+    As ``torch.optim.SGD`` (no dampening, no Nesterov). With ``momentum=0`` one
+    step is :math:`\theta \leftarrow (1 - \eta\,\mathrm{wd})\theta - \eta\nabla`,
     the "weight decay" form of L2 regularisation.
 
     Parameters
     ----------
     params : list of Parameter or of parameter-group dicts
-    lr : float >= 0
+    lr : float > 0
     momentum : float >= 0
     weight_decay : float >= 0
     dtype : float32 or float64, optional
         If given, every parameter must have this dtype.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from regcode.layers import Parameter
+    >>> w = Parameter(np.array([1.0, -2.0]))
+    >>> opt = SGD([w], lr=0.1)
+    >>> w.grad = np.array([1.0, 1.0])
+    >>> opt.step()
+    >>> w.data
+    array([ 0.9, -2.1])
     """
 
     def __init__(self, params, lr, momentum=0.0, weight_decay=0.0, *, dtype=None):
@@ -132,66 +334,35 @@ class SGD(Optimizer):
         Optimizer._check_group(group)
         group["momentum"] = check_scalar(group["momentum"], "momentum", low=0)
 
-    def step(self):
-        for group, p in self._params_with_grad():
-            if self._fast_path_ok(p):
-                self._update_inplace(group, p)
-            else:
-                self._update_reference(group, p)
-
-    def _update_reference(self, group, p):
-        """One SGD update, written as the formulas read (the fast path is tested against it)."""
-        g = p.grad
-        if group["weight_decay"]:
-            g = g + group["weight_decay"] * p.data
-        if group["momentum"]:
-            buf = self.state.get(id(p))
-            if buf is None:
-                buf = self.state[id(p)] = np.array(g, copy=True)
-            else:
-                buf *= group["momentum"]
-                buf += g
-            g = buf
-        p.data -= group["lr"] * g
-
-    def _update_inplace(self, group, p):
-        """:meth:`_update_reference` with the same floating-point operations, into reused arrays."""
-        g, tmp = p.grad, self._work_array(p, "tmp")
-        if group["weight_decay"]:
-            np.multiply(p.data, group["weight_decay"], out=tmp)
-            g = np.add(g, tmp, out=tmp)
-        if group["momentum"]:
-            buf = self.state.get(id(p))
-            if buf is None:
-                buf = self.state[id(p)] = np.array(g, copy=True)
-            else:
-                buf *= group["momentum"]
-                buf += g
-            g = buf
-        p.data -= np.multiply(g, group["lr"], out=tmp)
+    def _update(self, group, p):
+        theta, self.state[id(p)] = _sgd(
+            p.data, p.grad, self.state.get(id(p)), group["lr"], group["momentum"], group["weight_decay"]
+        )
+        return theta
 
 
 class Adam(Optimizer):
-    r"""Adam (Kingma & Ba, 2015) with coupled L2 weight decay, as ``torch.optim.Adam``.
-
-    .. math::
-        g \leftarrow \nabla + \mathrm{wd}\,\theta,\quad
-        m \leftarrow \beta_1 m + (1-\beta_1) g,\quad
-        v \leftarrow \beta_2 v + (1-\beta_2) g^2,
-
-        \theta \leftarrow \theta - \eta\,\frac{m / (1-\beta_1^t)}{\sqrt{v / (1-\beta_2^t)} + \epsilon}
-
-    Because the decay term passes through the division by :math:`\sqrt v`,
-    weights with large gradients are decayed less: see :class:`AdamW`.
+    r"""Adam with coupled L2 weight decay (:func:`adam_update`), as ``torch.optim.Adam``.
 
     Parameters
     ----------
     params : list of Parameter or of parameter-group dicts
-    lr : float >= 0
+    lr : float > 0
     betas : (float, float), each in [0, 1)
     eps : float >= 0
     weight_decay : float >= 0
     dtype : float32 or float64, optional
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from regcode.layers import Parameter
+    >>> w = Parameter(np.array([1.0]))
+    >>> opt = Adam([w], lr=0.1)
+    >>> w.grad = np.array([3.0])
+    >>> opt.step()  # the first Adam step moves each weight by lr, whatever the gradient's size
+    >>> np.round(w.data, 6)
+    array([0.9])
     """
 
     _decoupled = False
@@ -210,81 +381,44 @@ class Adam(Optimizer):
         )
         group["eps"] = check_scalar(group["eps"], "eps", low=0)
 
-    def step(self):
-        for group, p in self._params_with_grad():
-            state = self.state.get(id(p))
-            if state is None:
-                state = self.state[id(p)] = {
-                    "step": 0,
-                    "m": np.zeros_like(p.data),
-                    "v": np.zeros_like(p.data),
-                }
-            state["step"] += 1
-            if self._fast_path_ok(p):
-                self._update_inplace(group, p, state)
-            else:
-                self._update_reference(group, p, state)
-
-    def _update_reference(self, group, p, state):
-        """One Adam(W) update, written as the formulas read (the fast path is tested against it)."""
-        lr, wd, eps = group["lr"], group["weight_decay"], group["eps"]
+    def _update(self, group, p):
+        state = self.state.setdefault(id(p), {"step": 0, "m": np.zeros_like(p.data), "v": np.zeros_like(p.data)})
+        state["step"] += 1
         beta1, beta2 = group["betas"]
-        t = state["step"]
-        g = p.grad
-        if wd:
-            if self._decoupled:
-                p.data *= 1.0 - lr * wd
-            else:
-                g = g + wd * p.data
-        m, v = state["m"], state["v"]
-        m *= beta1
-        m += (1.0 - beta1) * g
-        v *= beta2
-        v += (1.0 - beta2) * (g * g)
-        denom = np.sqrt(v) / np.sqrt(1.0 - beta2**t) + eps
-        p.data -= (lr / (1.0 - beta1**t)) * (m / denom)
-
-    def _update_inplace(self, group, p, state):
-        """:meth:`_update_reference` with the same floating-point operations, into reused arrays.
-
-        No temporaries are allocated. ``denom`` has the dtype the reference
-        gives it: float64 even for float32 parameters, because
-        ``np.sqrt(1.0 - beta2**t)`` is a float64 scalar.
-        """
-        lr, wd, eps = group["lr"], group["weight_decay"], group["eps"]
-        beta1, beta2 = group["betas"]
-        t = state["step"]
-        g, m, v = p.grad, state["m"], state["v"]
-        bias_correction2 = np.sqrt(1.0 - beta2**t)
-        tmp = self._work_array(p, "tmp")
-        denom = self._work_array(p, "denom", np.result_type(tmp, bias_correction2))
-        if wd:
-            if self._decoupled:
-                p.data *= 1.0 - lr * wd
-            else:
-                g_decayed = self._work_array(p, "g")
-                np.multiply(p.data, wd, out=g_decayed)
-                g = np.add(g, g_decayed, out=g_decayed)
-        m *= beta1
-        m += np.multiply(g, 1.0 - beta1, out=tmp)
-        v *= beta2
-        tmp = np.multiply(g, g, out=tmp)
-        tmp *= 1.0 - beta2
-        v += tmp
-        np.divide(np.sqrt(v, out=tmp), bias_correction2, out=denom)
-        denom += eps
-        update = np.divide(m, denom, out=denom)
-        update *= lr / (1.0 - beta1**t)
-        p.data -= update
+        theta, state["m"], state["v"] = _adam(
+            p.data, p.grad, state["m"], state["v"], state["step"], group["lr"],
+            beta1, beta2, group["eps"], group["weight_decay"], decoupled=self._decoupled,
+        )  # fmt: skip
+        return theta
 
 
 class AdamW(Adam):
-    r"""Adam with decoupled weight decay (Loshchilov & Hutter, 2019), as ``torch.optim.AdamW``.
+    r"""Adam with decoupled weight decay (:func:`adamw_update`), as ``torch.optim.AdamW``.
 
     Each step first shrinks the weights, :math:`\theta \leftarrow \theta - \eta\,\mathrm{wd}\,\theta`,
     then applies the Adam update of the loss gradient alone. Every weight is
     decayed at the same relative rate whatever its gradient history.
     Default ``weight_decay=1e-2`` as in PyTorch.
+
+    Parameters
+    ----------
+    params : list of Parameter or of parameter-group dicts
+    lr : float > 0
+    betas : (float, float), each in [0, 1)
+    eps : float >= 0
+    weight_decay : float >= 0
+    dtype : float32 or float64, optional
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from regcode.layers import Parameter
+    >>> w = Parameter(np.array([1.0]))
+    >>> opt = AdamW([w], lr=0.1, weight_decay=0.1)
+    >>> w.grad = np.array([3.0])
+    >>> opt.step()
+    >>> np.round(w.data, 6)
+    array([0.89])
     """
 
     _decoupled = True
