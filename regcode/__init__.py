@@ -1,14 +1,17 @@
 """regcode: the numpy code behind *Regularization for Deep Neural Networks*.
 
-One module per idea, named after the chapter that teaches it:
+In layers, each importing only the layers below it:
 
-- :mod:`regcode.overfitting` - polynomial fits, bias-variance, early-stopping rule, double descent (chapter 1)
-- :mod:`regcode.penalties`, :mod:`regcode.linear` - L1, L2, elastic net; ridge and lasso (chapter 2)
-- :mod:`regcode.dropout` - inverted dropout (chapter 3)
-- :mod:`regcode.batchnorm` - batch and layer normalisation (chapter 4)
-- :mod:`regcode.layers`, :mod:`regcode.losses`, :mod:`regcode.optim`, :mod:`regcode.train` -
-  a small neural-network toolkit with train/eval modes and early stopping
-- :mod:`regcode.data`, :mod:`regcode.plotting`, :mod:`regcode.gradcheck` - data, figures, gradient checks
+- core (numpy only): :mod:`regcode.penalties`, :mod:`regcode.linear_model`, :mod:`regcode.affine`,
+  :mod:`regcode.dropout`, :mod:`regcode.batchnorm`, :mod:`regcode.losses`, :mod:`regcode.gradcheck`:
+  forward/backward pairs, penalties, losses and solvers, as functions of arrays;
+- objects: :mod:`regcode.layers`, :mod:`regcode.optim`, :mod:`regcode.train`, :mod:`regcode.seeds`:
+  layers with a train/eval mode, optimisers, the training loop, random streams and runs over seeds;
+- edges: :mod:`regcode.data` (the only module that imports scikit-learn), :mod:`regcode.plotting`
+  and :mod:`regcode.book` (the only ones that import matplotlib), :mod:`regcode.checks` (lab checkers);
+- :mod:`regcode.experiments`: one module per chapter, which nothing else imports.
+
+``pyproject.toml`` states these layers as import-linter contracts; ``make lint`` enforces them.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

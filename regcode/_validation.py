@@ -47,8 +47,9 @@ def check_scalar(value, name, *, low=None, high=None, low_inclusive=True, high_i
     too_low = low is not None and (value < low if low_inclusive else value <= low)
     too_high = high is not None and (value > high if high_inclusive else value >= high)
     if too_low or too_high:
-        left = "[" if low_inclusive else "("
-        right = "]" if high_inclusive else ")"
+        # An unbounded side is open: [0, inf), not [0, inf].
+        left = "[" if low_inclusive and low is not None else "("
+        right = "]" if high_inclusive and high is not None else ")"
         low_text = "-inf" if low is None else f"{low:g}"
         high_text = "inf" if high is None else f"{high:g}"
         raise ValueError(f"{name} must be in {left}{low_text}, {high_text}{right}, got {value:g}")
@@ -82,9 +83,49 @@ def check_labels(y, name, n_samples, n_classes=None):
         raise TypeError(f"{name} must hold integer class labels, got dtype {y.dtype}")
     if y.shape != (n_samples,):
         raise ValueError(f"{name} must have shape ({n_samples},), got {y.shape}")
-    if y.size and (y.min() < 0 or (n_classes is not None and y.max() >= n_classes)):
+    if y.size and y.min() < 0:
+        raise ValueError(f"{name} must hold labels >= 0, got a minimum of {y.min()}")
+    if y.size and n_classes is not None and y.max() >= n_classes:
         raise ValueError(f"{name} must be in [0, {n_classes}), got values in [{y.min()}, {y.max()}]")
     return y
+
+
+def check_targets(y, name, n_samples):
+    """Check integer class labels of shape (n_samples,) or float regression targets with n_samples rows."""
+    arr = np.asarray(y)
+    if np.issubdtype(arr.dtype, np.integer):
+        return check_labels(arr, name, n_samples)
+    arr = check_array(arr, name, ndim=(1, 2))
+    if arr.shape[0] != n_samples:
+        raise ValueError(f"{name} must have {n_samples} rows (one per sample), got shape {arr.shape}")
+    return arr
+
+
+def check_bool(value, name):
+    """Check that ``value`` is ``True`` or ``False`` (numpy booleans included)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__}")
+    return bool(value)
+
+
+def check_choice(value, name, choices):
+    """Check that ``value`` is one of ``choices``."""
+    if value not in choices:
+        options = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be one of {options}, got {value!r}")
+    return value
+
+
+def check_int_sequence(values, name, low):
+    """A non-empty 1-D sequence of integers >= ``low``, as an int array."""
+    arr = np.asarray(values)
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D sequence of integers, got shape {arr.shape}")
+    if not np.issubdtype(arr.dtype, np.integer):
+        raise TypeError(f"{name} must hold integers, got dtype {arr.dtype}")
+    if arr.min() < low:
+        raise ValueError(f"{name} must be >= {low}, got a minimum of {arr.min()}")
+    return arr.astype(int)
 
 
 def check_dtype(dtype, name="dtype"):

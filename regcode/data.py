@@ -13,8 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import sklearn.datasets
-from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import StandardScaler
+from sklearn.model_selection import KFold, train_test_split
 
 from ._validation import check_array, check_dtype, check_int, check_rng, check_scalar
 
@@ -106,7 +105,9 @@ def split_standardize(
     """Seeded train/validation/test split, standardised with training statistics only.
 
     Each column is mapped to ``(x - mean) / max(std, min_scale)`` with the
-    mean and standard deviation of the training split.
+    mean and (population) standard deviation of the training split, as
+    scikit-learn's ``StandardScaler`` does; a column that is constant in the
+    training split is only centred.
 
     Parameters
     ----------
@@ -169,15 +170,16 @@ def split_standardize(
                 random_state=_seed(rng),
                 stratify=y_train if stratify else None,
             )
-    scaler = StandardScaler().fit(X_train)
-    scaler.scale_ = np.maximum(scaler.scale_, min_scale)
+    # Statistics of the training split only: nothing about the held-out data leaks into training.
+    mean, scale = X_train.mean(axis=0), np.maximum(X_train.std(axis=0), min_scale)
+    scale[scale == 0.0] = 1.0  # a constant column stays constant (0) instead of dividing by 0
     y_offset = float(np.mean(y_train)) if center_y else 0.0
 
     def prep(X, y):
         if X is None:
             return None, None
         y = (y - y_offset).astype(dtype) if center_y else y
-        return scaler.transform(X).astype(dtype), y
+        return ((X - mean) / scale).astype(dtype), y
 
     names = list(feature_names) if feature_names is not None else [f"x{i}" for i in range(X.shape[1])]
     return Split(
@@ -258,3 +260,33 @@ def load_diabetes(rng=None, *, val_size=0.0, test_size=0.0, n_train=None, dtype=
         dtype=dtype,
         feature_names=bunch.feature_names,
     )
+
+
+def kfold_indices(n_samples, n_splits, rng):
+    """Shuffled k-fold splits of ``range(n_samples)``, from scikit-learn's ``KFold``.
+
+    Parameters
+    ----------
+    n_samples : int >= 2
+    n_splits : int in [2, n_samples]
+    rng : numpy.random.Generator
+        Shuffles the rows before splitting.
+
+    Returns
+    -------
+    list of (train_idx, val_idx) pairs of int arrays
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> folds = kfold_indices(10, 5, np.random.default_rng(0))
+    >>> len(folds), sorted(np.concatenate([val for _, val in folds]).tolist()) == list(range(10))
+    (5, True)
+    """
+    n_samples = check_int(n_samples, "n_samples", low=2)
+    n_splits = check_int(n_splits, "n_splits", low=2)
+    if n_splits > n_samples:
+        raise ValueError(f"n_splits must be <= n_samples ({n_samples}), got {n_splits}")
+    check_rng(rng)
+    folds = KFold(n_splits=n_splits, shuffle=True, random_state=_seed(rng))
+    return list(folds.split(np.zeros((n_samples, 1))))

@@ -1,10 +1,12 @@
-"""Layers as objects with a train/eval mode, built on the functional core.
+"""Layers as objects with a train/eval mode, thin wrappers around the functional core.
 
 A small, honest version of ``torch.nn``: every layer has ``forward(x)``
 (also ``layer(x)``), ``backward(dout)`` which accumulates parameter
 gradients into ``Parameter.grad`` and returns the gradient with respect to
-the input, ``parameters()``, and ``train()`` / ``eval()`` which reach every
-nested layer. The arithmetic lives in :mod:`regcode.dropout` and
+the input, and ``train()`` / ``eval()``, which reach every nested layer.
+:meth:`Module.modules`, :meth:`Module.named_parameters` and
+:meth:`Module.state_dict` walk nested models as their torch namesakes do.
+The arithmetic lives in :mod:`regcode.affine`, :mod:`regcode.dropout` and
 :mod:`regcode.batchnorm`; the layers only hold state.
 
 Shapes: inputs are (N, D) batches of N samples; ``Linear.weight`` has shape
@@ -16,11 +18,10 @@ from __future__ import annotations
 import numpy as np
 
 from ._validation import check_array, check_dtype, check_int, check_rng, check_scalar
+from .affine import _affine_backward, _affine_forward, _relu_backward, _relu_forward
 from .batchnorm import (
     _batchnorm_backward,
-    _batchnorm_backward_second_moment,
     _batchnorm_forward,
-    _batchnorm_forward_second_moment,
     _batchnorm_inference,
     _batchnorm_inference_backward,
     _layernorm_backward,
@@ -29,18 +30,17 @@ from .batchnorm import (
 )
 from .dropout import _dropout_backward, _dropout_forward
 
-_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-
-
-def _float_array(x):
-    """``check_array(x, "x", allow_nonfinite=True)``, answered at once for a float32/float64 ndarray."""
-    if type(x) is np.ndarray and (x.dtype is _FLOAT_DTYPES[0] or x.dtype is _FLOAT_DTYPES[1]):
-        return x
-    return check_array(x, "x", allow_nonfinite=True)
-
 
 class Parameter:
     """A trainable array and its gradient.
+
+    Parameters
+    ----------
+    data : ndarray of float32 or float64
+        Initial values; the parameter keeps its own copy.
+    decay : bool
+        Whether weight decay should apply (False for biases and norm
+        parameters; see :func:`regcode.optim.decay_groups`).
 
     Attributes
     ----------
@@ -49,28 +49,40 @@ class Parameter:
     grad : ndarray or None
         Accumulated gradient; ``None`` after ``zero_grad``.
     decay : bool
-        Whether weight decay should apply (False for biases and norm
-        parameters; see :func:`regcode.optim.decay_groups`).
     """
 
     def __init__(self, data, *, decay=True):
-        self.data = check_array(data, "data")
+        self.data = check_array(data, "data").copy()
         self.grad = None
         self.decay = bool(decay)
 
     def accumulate(self, grad):
-        """Add ``grad`` to ``self.grad`` (gradients add up until ``zero_grad``)."""
+        """Add ``grad`` to ``self.grad`` (gradients add up until ``zero_grad``).
+
+        The first gradient is copied, so the caller's array is never changed later.
+        """
         if self.grad is None:
-            self.grad = grad
+            self.grad = np.array(grad, dtype=self.data.dtype, copy=True)
         else:
-            self.grad = self.grad + grad
+            self.grad += grad
 
     def __repr__(self):
         return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype}, decay={self.decay})"
 
 
 class Module:
-    """Base class: mode handling, parameter and buffer traversal, state."""
+    """Base class: mode handling, traversal of nested layers, parameters and state.
+
+    Subclasses list their parameter attributes in ``_param_names``, their
+    buffers (non-trained arrays such as running statistics) in
+    ``_buffer_names``, and return their direct sub-layers, with names, from
+    :meth:`named_children`.
+
+    Attributes
+    ----------
+    training : bool
+        Training mode (True) or evaluation mode.
+    """
 
     _param_names: tuple = ()
     _buffer_names: tuple = ()
@@ -81,35 +93,58 @@ class Module:
     def __call__(self, x):
         """Check ``x`` (float, finite) at the public boundary, then run :meth:`forward`.
 
-        Inside a :class:`Sequential` the layers call each other's ``forward``
-        directly, so that a training run that diverges produces non-finite
-        outputs (which :func:`regcode.train.fit` reports) instead of an error
-        deep inside the network.
+        Inside a model the layers call each other's ``forward`` directly, so that
+        a training run that diverges produces non-finite outputs (which
+        :func:`regcode.train.fit` reports) instead of an error deep inside it.
         """
         return self.forward(check_array(x, "x"))
 
     def forward(self, x):  # pragma: no cover - abstract
+        """Output of the layer for the batch ``x``."""
         raise NotImplementedError
 
     def backward(self, dout):  # pragma: no cover - abstract
+        """Gradient with respect to the input of the last ``forward``; accumulates parameter gradients."""
         raise NotImplementedError
 
-    def children(self):
-        """Direct sub-layers (none for a leaf layer)."""
+    def named_children(self):
+        """Direct sub-layers as ``(name, layer)`` pairs (none for a leaf layer)."""
         return []
+
+    def named_modules(self, prefix=""):
+        """This layer and every nested layer, depth first, as ``(name, layer)``; this one is ``""``."""
+        yield prefix, self
+        for name, child in self.named_children():
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def modules(self):
+        """This layer and every nested layer, depth first (``torch.nn.Module.modules``)."""
+        return [module for _, module in self.named_modules()]
+
+    def named_parameters(self):
+        """Every parameter with its dotted name, e.g. ``("0.weight", Parameter)``, in order."""
+        return [
+            (f"{name}.{attr}" if name else attr, getattr(module, attr))
+            for name, module in self.named_modules()
+            for attr in module._param_names
+        ]
 
     def parameters(self):
         """All trainable parameters of this layer and its sub-layers, in order."""
-        params = [getattr(self, name) for name in self._param_names]
-        for child in self.children():
-            params.extend(child.parameters())
-        return params
+        return [param for _, param in self.named_parameters()]
+
+    def named_buffers(self):
+        """Every buffer (e.g. ``"1.running_mean"``) with its array, in order."""
+        return [
+            (f"{name}.{attr}" if name else attr, getattr(module, attr))
+            for name, module in self.named_modules()
+            for attr in module._buffer_names
+        ]
 
     def train(self, mode=True):
         """Set training mode (``mode=True``) or evaluation mode, recursively. Returns self."""
-        self.training = bool(mode)
-        for child in self.children():
-            child.train(mode)
+        for module in self.modules():
+            module.training = bool(mode)
         return self
 
     def eval(self):
@@ -117,38 +152,41 @@ class Module:
         return self.train(False)
 
     def zero_grad(self):
+        """Forget the gradients of every parameter (set them to ``None``)."""
         for param in self.parameters():
             param.grad = None
 
     def state_dict(self):
-        """Copies of every parameter and buffer, keyed by position: ``{"0.weight": ...}``."""
-        state = {name: getattr(self, name).data.copy() for name in self._param_names}
-        state.update({name: getattr(self, name).copy() for name in self._buffer_names})
-        for i, child in enumerate(self.children()):
-            state.update({f"{i}.{k}": v for k, v in child.state_dict().items()})
+        """Copies of every parameter and buffer, keyed by dotted name (``"0.weight"``, ``"1.running_var"``).
+
+        Returns
+        -------
+        dict of str -> ndarray
+        """
+        state = {name: param.data.copy() for name, param in self.named_parameters()}
+        state.update({name: buffer.copy() for name, buffer in self.named_buffers()})
         return state
 
     def load_state_dict(self, state):
-        """Copy values from :meth:`state_dict` output back into this model, in place."""
-        own = self.state_dict()
-        if set(own) != set(state):
-            raise ValueError(f"state must have keys {sorted(own)}, got {sorted(state)}")
-        for key, value in own.items():  # check every shape before copying anything (no broadcasting)
-            if np.shape(state[key]) != value.shape:
-                raise ValueError(f"state[{key!r}] must have shape {value.shape}, got {np.shape(state[key])}")
-        self._load(state, "")
+        """Copy values from :meth:`state_dict` output back into this model, in place.
 
-    def _load(self, state, prefix):
-        for name in self._param_names:
-            getattr(self, name).data[...] = state[prefix + name]
-        for name in self._buffer_names:
-            getattr(self, name)[...] = state[prefix + name]
-        for i, child in enumerate(self.children()):
-            child._load(state, f"{prefix}{i}.")
+        Raises
+        ------
+        ValueError
+            If the keys differ from this model's, or a shape differs (nothing is copied then).
+        """
+        targets = {name: param.data for name, param in self.named_parameters()}
+        targets.update(self.named_buffers())
+        if set(targets) != set(state):
+            raise ValueError(f"state must have keys {sorted(targets)}, got {sorted(state)}")
+        for key, target in targets.items():  # check every shape before copying anything
+            if np.shape(state[key]) != target.shape:
+                raise ValueError(f"state[{key!r}] must have shape {target.shape}, got {np.shape(state[key])}")
+        for key, target in targets.items():
+            target[...] = state[key]
 
     def _check_input(self, x, width):
-        if type(x) is np.ndarray and x.ndim == 2 and x.shape[1] == width and x.dtype == self.dtype:
-            return x  # what the checks below accept anyway; skipping them saves time in training loops
+        """``x`` as a 2-D float array with ``width`` columns and this layer's dtype (non-finite allowed)."""
         x = check_array(x, "x", ndim=2, allow_nonfinite=True)
         if x.shape[1] != width:
             raise ValueError(f"x must have {width} columns for {type(self).__name__}, got shape {x.shape}")
@@ -156,9 +194,13 @@ class Module:
             raise TypeError(f"x must have dtype {self.dtype} to match the layer's parameters, got {x.dtype}")
         return x
 
+    def _require_forward(self, cache):
+        if cache is None:
+            raise RuntimeError(f"{type(self).__name__}.backward called before forward")
+
 
 class Linear(Module):
-    r"""Fully connected layer :math:`y = x W + b`.
+    r"""Fully connected layer :math:`y = x W + b` (:func:`regcode.affine.affine_forward`).
 
     Parameters
     ----------
@@ -167,16 +209,18 @@ class Linear(Module):
         Draws the initial weights.
     weight_std : float > 0, optional
         Standard deviation of the Gaussian initial weights. Default
-        :math:`\sqrt{2/\text{in\_features}}` (He et al., 2015), which keeps the
-        activation scale constant through ReLU layers.
+        :math:`\sqrt{2/n_\text{in}}` with :math:`n_\text{in}` = ``in_features``
+        (He et al., 2015), which keeps the activation scale constant through ReLU layers.
     bias : bool
         Whether to add a bias (initialised to 0).
     dtype : float32 or float64
 
     Attributes
     ----------
-    weight : Parameter of shape (in_features, out_features)
-    bias : Parameter of shape (out_features,) or None (``decay=False``)
+    weight : Parameter
+        Shape (in_features, out_features).
+    bias : Parameter or None
+        Shape (out_features,), ``decay=False``.
     """
 
     def __init__(self, in_features, out_features, rng, *, weight_std=None, bias=True, dtype=np.float64):
@@ -192,38 +236,44 @@ class Linear(Module):
         self.weight = Parameter(w.astype(self.dtype))
         self.bias = Parameter(np.zeros(self.out_features, dtype=self.dtype), decay=False) if bias else None
         self._param_names = ("weight", "bias") if bias else ("weight",)
-        self._x = None
+        self._cache = None
 
     def forward(self, x):
+        """``x @ weight + bias`` for ``x`` of shape (N, in_features)."""
         x = self._check_input(x, self.in_features)
-        self._x = x
-        out = x @ self.weight.data
-        if self.bias is not None:
-            out += self.bias.data
+        bias = None if self.bias is None else self.bias.data
+        out, self._cache = _affine_forward(x, self.weight.data, bias)
         return out
 
     def backward(self, dout):
-        if self._x is None:
-            raise RuntimeError("backward called before forward")
-        self.weight.accumulate(self._x.T @ dout)
+        """Accumulate ``weight.grad`` and ``bias.grad``; return the gradient with respect to ``x``."""
+        self._require_forward(self._cache)
+        dx, dw, db = _affine_backward(dout, self._cache)
+        self.weight.accumulate(dw)
         if self.bias is not None:
-            self.bias.accumulate(dout.sum(axis=0))
-        return dout @ self.weight.data.T
+            self.bias.accumulate(db)
+        return dx
 
     def __repr__(self):
         return f"Linear({self.in_features}, {self.out_features}, bias={self.bias is not None})"
 
 
 class ReLU(Module):
-    """Rectified linear unit :math:`\\max(x, 0)`, elementwise."""
+    """Rectified linear unit :math:`\\max(x, 0)`, elementwise (:func:`regcode.affine.relu_forward`)."""
+
+    def __init__(self):
+        super().__init__()
+        self._cache = None
 
     def forward(self, x):
-        x = _float_array(x)
-        self._mask = x > 0
-        return x * self._mask
+        """``max(x, 0)``."""
+        out, self._cache = _relu_forward(check_array(x, "x", allow_nonfinite=True))
+        return out
 
     def backward(self, dout):
-        return dout * self._mask
+        """``dout`` where the input was positive, 0 elsewhere."""
+        self._require_forward(self._cache)
+        return _relu_backward(dout, self._cache)
 
     def __repr__(self):
         return "ReLU()"
@@ -236,21 +286,34 @@ class Dropout(Module):
     ----------
     p : float in [0, 1)
     rng : numpy.random.Generator
-        Source of the masks; the layer draws a fresh mask at every training forward pass.
+        Source of the masks; the layer draws a fresh mask at every training
+        forward pass. Give it a stream of its own (:func:`regcode.seeds.streams`),
+        so that the masks do not shift the initial weights or the batch order.
+
+    Attributes
+    ----------
+    p : float
+    rng : numpy.random.Generator
     """
 
     def __init__(self, p, rng):
         super().__init__()
         self.p = check_scalar(p, "p", low=0, high=1, high_inclusive=False)
         self.rng = check_rng(rng)
+        self._forward_done = False
         self._cache = None
 
     def forward(self, x):
-        x = _float_array(x)
+        """Zero each entry with probability ``p`` and scale the rest by ``1/(1-p)`` (training mode)."""
+        x = check_array(x, "x", allow_nonfinite=True)
         out, self._cache = _dropout_forward(x, self.p, self.rng, self.training)
+        self._forward_done = True
         return out
 
     def backward(self, dout):
+        """The gradient through the mask of the last forward pass (never a new mask)."""
+        if not self._forward_done:
+            raise RuntimeError("Dropout.backward called before forward")
         return _dropout_backward(dout, self._cache)
 
     def __repr__(self):
@@ -261,16 +324,21 @@ class BatchNorm1d(Module):
     """Batch normalization over the batch axis of (N, D) inputs, as ``torch.nn.BatchNorm1d``.
 
     Training mode normalises with the batch mean and biased batch variance
-    and updates the running buffers::
+    (:func:`regcode.batchnorm.batchnorm_forward`) and updates the running
+    buffers (:func:`regcode.batchnorm.update_running_stats`)::
 
         running_mean = (1 - momentum) * running_mean + momentum * batch_mean
         running_var  = (1 - momentum) * running_var  + momentum * batch_var * N / (N - 1)
 
     Evaluation mode normalises with the running buffers.
 
+    The training-mode kernels are the class attributes ``train_forward`` and
+    ``train_backward``: a subclass can swap them for another pair with the
+    same signatures (chapter 4 does, to run a wrong batch norm beside this one).
+
     Parameters
     ----------
-    num_features : int
+    num_features : int >= 1
     eps : float > 0
     momentum : float in [0, 1]
         Weight of the new batch in the running averages (PyTorch's
@@ -279,16 +347,22 @@ class BatchNorm1d(Module):
 
     Attributes
     ----------
-    gamma, beta : Parameter of shape (num_features,), initialised to 1 and 0, ``decay=False``
-    running_mean, running_var : ndarray of shape (num_features,), initialised to 0 and 1
+    gamma : Parameter
+        Scale, shape (num_features,), initialised to 1, ``decay=False``.
+    beta : Parameter
+        Shift, shape (num_features,), initialised to 0, ``decay=False``.
+    running_mean : ndarray
+        Shape (num_features,), initialised to 0.
+    running_var : ndarray
+        Shape (num_features,), initialised to 1.
     num_batches_tracked : int
+        Training-mode forward passes so far.
     """
 
     _param_names = ("gamma", "beta")
     _buffer_names = ("running_mean", "running_var")
-    # Training-mode forward and backward; SecondMomentBatchNorm1d swaps in the wrong pair.
-    _train_forward = staticmethod(_batchnorm_forward)
-    _train_backward = staticmethod(_batchnorm_backward)
+    train_forward = staticmethod(_batchnorm_forward)
+    train_backward = staticmethod(_batchnorm_backward)
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, *, dtype=np.float64):
         super().__init__()
@@ -305,40 +379,34 @@ class BatchNorm1d(Module):
         self._cache_training = True
 
     def forward(self, x):
+        """Normalise ``x``: batch statistics in training mode, running statistics in evaluation mode."""
         x = self._check_input(x, self.num_features)
         self._cache_training = self.training
-        if self.training:
-            if x.shape[0] < 2:
-                raise ValueError(
-                    f"x must have at least 2 rows in training-mode batch norm, got shape {x.shape}"
-                )
-            out, self._cache = self._train_forward(x, self.gamma.data, self.beta.data, self.eps)
-            self.running_mean, self.running_var = _update_running_stats(
-                self.running_mean,
-                self.running_var,
-                self._cache.mean,
-                self._cache.var,
-                x.shape[0],
-                self.momentum,
+        if not self.training:
+            out, self._cache = _batchnorm_inference(
+                x, self.gamma.data, self.beta.data, self.running_mean, self.running_var, self.eps
             )
-            self.num_batches_tracked += 1
             return out
-        out, self._cache = _batchnorm_inference(
-            x, self.gamma.data, self.beta.data, self.running_mean, self.running_var, self.eps
+        if x.shape[0] < 2:
+            raise ValueError(f"x must have at least 2 rows in training-mode batch norm, got shape {x.shape}")
+        out, self._cache = self.train_forward(x, self.gamma.data, self.beta.data, self.eps)
+        self.running_mean[...], self.running_var[...] = _update_running_stats(
+            self.running_mean, self.running_var, self._cache.mean, self._cache.var, x.shape[0], self.momentum
         )
+        self.num_batches_tracked += 1
         return out
 
     def backward(self, dout):
-        if self._cache is None:
-            raise RuntimeError("backward called before forward")
-        grad_fn = self._train_backward if self._cache_training else _batchnorm_inference_backward
-        dx, dgamma, dbeta = grad_fn(dout, self._cache)
+        """Accumulate ``gamma.grad`` and ``beta.grad``; return the gradient with respect to ``x``."""
+        self._require_forward(self._cache)
+        backward = self.train_backward if self._cache_training else _batchnorm_inference_backward
+        dx, dgamma, dbeta = backward(dout, self._cache)
         self.gamma.accumulate(dgamma)
         self.beta.accumulate(dbeta)
         return dx
 
     def __repr__(self):
-        return f"BatchNorm1d({self.num_features}, eps={self.eps}, momentum={self.momentum})"
+        return f"{type(self).__name__}({self.num_features}, eps={self.eps}, momentum={self.momentum})"
 
 
 class LayerNorm(Module):
@@ -346,9 +414,14 @@ class LayerNorm(Module):
 
     Parameters
     ----------
-    num_features : int
+    num_features : int >= 1
     eps : float > 0
     dtype : float32 or float64
+
+    Attributes
+    ----------
+    gamma, beta : Parameter
+        Shape (num_features,), initialised to 1 and 0, ``decay=False``.
     """
 
     _param_names = ("gamma", "beta")
@@ -363,13 +436,14 @@ class LayerNorm(Module):
         self._cache = None
 
     def forward(self, x):
+        """Normalise each row of ``x`` over its features (the same in both modes)."""
         x = self._check_input(x, self.num_features)
         out, self._cache = _layernorm_forward(x, self.gamma.data, self.beta.data, self.eps)
         return out
 
     def backward(self, dout):
-        if self._cache is None:
-            raise RuntimeError("backward called before forward")
+        """Accumulate ``gamma.grad`` and ``beta.grad``; return the gradient with respect to ``x``."""
+        self._require_forward(self._cache)
         dx, dgamma, dbeta = _layernorm_backward(dout, self._cache)
         self.gamma.accumulate(dgamma)
         self.beta.accumulate(dbeta)
@@ -382,9 +456,14 @@ class LayerNorm(Module):
 class Sequential(Module):
     """Layers applied in order; ``backward`` runs them in reverse.
 
+    Parameters
+    ----------
+    *layers : Module
+
     Attributes
     ----------
     layers : list of Module
+        Named ``"0"``, ``"1"``, ... in :meth:`named_parameters` and :meth:`state_dict`.
     """
 
     def __init__(self, *layers):
@@ -394,15 +473,18 @@ class Sequential(Module):
                 raise TypeError(f"layers[{i}] must be a regcode Module, got {type(layer).__name__}")
         self.layers = list(layers)
 
-    def children(self):
-        return self.layers
+    def named_children(self):
+        """The layers, named by their position."""
+        return [(str(i), layer) for i, layer in enumerate(self.layers)]
 
     def forward(self, x):
+        """Run the layers in order."""
         for layer in self.layers:
             x = layer.forward(x)
         return x
 
     def backward(self, dout):
+        """Run the layers' backward passes in reverse order."""
         for layer in reversed(self.layers):
             dout = layer.backward(dout)
         return dout
@@ -414,11 +496,21 @@ class Sequential(Module):
         return len(self.layers)
 
     def __repr__(self):
-        inner = ",\n  ".join(repr(layer) for layer in self.layers)
+        inner = ",\n  ".join(repr(layer).replace("\n", "\n  ") for layer in self.layers)
         return f"Sequential(\n  {inner}\n)"
 
 
-def mlp(sizes, rng, *, drop_prob=0.0, batchnorm=False, layernorm=False, weight_std=None, dtype=np.float64):
+def mlp(
+    sizes,
+    rng,
+    *,
+    drop_prob=0.0,
+    dropout_rng=None,
+    batchnorm=False,
+    layernorm=False,
+    weight_std=None,
+    dtype=np.float64,
+):
     """Build a ReLU multilayer perceptron.
 
     Each hidden block is ``Linear -> [BatchNorm1d | LayerNorm] -> ReLU -> [Dropout]``;
@@ -427,28 +519,52 @@ def mlp(sizes, rng, *, drop_prob=0.0, batchnorm=False, layernorm=False, weight_s
 
     Parameters
     ----------
-    sizes : sequence of int
+    sizes : sequence of int >= 1
         Widths from input to output, e.g. ``(64, 256, 256, 10)``.
     rng : numpy.random.Generator
-        Initial weights and dropout masks.
+        Draws the initial weights, layer by layer. The same generator state
+        gives the same weights whatever ``drop_prob`` or the norm is.
     drop_prob : float in [0, 1)
         Dropout probability after each hidden activation (0: no dropout layer).
+    dropout_rng : numpy.random.Generator, optional
+        Source of the dropout masks, shared by the dropout layers. Default: a
+        stream spawned from ``rng`` (``rng.spawn(1)[0]``), which does not
+        consume ``rng``'s own stream.
     batchnorm, layernorm : bool
         Normalisation after each hidden ``Linear`` (at most one of them).
-    weight_std : float, optional
+    weight_std : float > 0, optional
         Initial weight scale for every ``Linear`` (default: He initialisation).
     dtype : float32 or float64
 
     Returns
     -------
     Sequential
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from regcode.seeds import streams
+    >>> rngs = streams(0)
+    >>> model = mlp((64, 32, 10), rngs.init, drop_prob=0.5, dropout_rng=rngs.dropout)
+    >>> model
+    Sequential(
+      Linear(64, 32, bias=True),
+      ReLU(),
+      Dropout(p=0.5),
+      Linear(32, 10, bias=True)
+    )
+    >>> [name for name, _ in model.named_parameters()]
+    ['0.weight', '0.bias', '3.weight', '3.bias']
     """
-    sizes = [check_int(s, "sizes[i]", low=1) for s in sizes]
+    sizes = [check_int(s, f"sizes[{i}]", low=1) for i, s in enumerate(sizes)]
     if len(sizes) < 2:
         raise ValueError(f"sizes must list at least an input and an output width, got {sizes}")
     if batchnorm and layernorm:
         raise ValueError("batchnorm and layernorm cannot both be True")
+    check_rng(rng)
     drop_prob = check_scalar(drop_prob, "drop_prob", low=0, high=1, high_inclusive=False)
+    if drop_prob > 0:
+        dropout_rng = rng.spawn(1)[0] if dropout_rng is None else check_rng(dropout_rng, "dropout_rng")
     layers = []
     for fan_in, fan_out in zip(sizes[:-2], sizes[1:-1], strict=True):
         norm = batchnorm or layernorm
@@ -459,23 +575,6 @@ def mlp(sizes, rng, *, drop_prob=0.0, batchnorm=False, layernorm=False, weight_s
             layers.append(LayerNorm(fan_out, dtype=dtype))
         layers.append(ReLU())
         if drop_prob > 0:
-            layers.append(Dropout(drop_prob, rng))
+            layers.append(Dropout(drop_prob, dropout_rng))
     layers.append(Linear(sizes[-2], sizes[-1], rng, weight_std=weight_std, dtype=dtype))
     return Sequential(*layers)
-
-
-class SecondMomentBatchNorm1d(BatchNorm1d):
-    """WRONG ON PURPOSE: :class:`BatchNorm1d` with the source article's mistake, for chapter 4 only.
-
-    In training mode it divides by :math:`\\sqrt{E[x^2] + \\varepsilon}` instead of the
-    batch standard deviation (:func:`regcode.batchnorm.batchnorm_forward_second_moment`)
-    and back-propagates the exact gradient of that wrong forward pass. Its running
-    "variance" averages :math:`E[x^2]` (times N/(N-1), as the correct layer does), so
-    evaluation mode makes the same mistake consistently. Same parameters as BatchNorm1d.
-    """
-
-    _train_forward = staticmethod(_batchnorm_forward_second_moment)
-    _train_backward = staticmethod(_batchnorm_backward_second_moment)
-
-    def __repr__(self):
-        return f"SecondMomentBatchNorm1d({self.num_features}, eps={self.eps}, momentum={self.momentum})"

@@ -8,10 +8,30 @@ from ._validation import check_array, check_labels, check_scalar
 
 
 def log_softmax(logits):
-    """Row-wise log-softmax of (N, K) logits, computed stably (max subtracted first)."""
+    """Row-wise log-softmax of (N, K) logits, computed stably (max subtracted first).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> np.round(np.exp(log_softmax(np.array([[1000.0, 1000.0]]))), 6)  # no overflow
+    array([[0.5, 0.5]])
+    """
     logits = check_array(logits, "logits", ndim=2)
     shifted = logits - logits.max(axis=1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def softmax(logits):
+    """Row-wise softmax of (N, K) logits: probabilities that sum to 1 in each row.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> softmax(np.array([[0.0, 0.0], [0.0, np.log(3.0)]]))
+    array([[0.5 , 0.5 ],
+           [0.25, 0.75]])
+    """
+    return np.exp(log_softmax(logits))
 
 
 def softmax_cross_entropy(logits, y, label_smoothing=0.0):
@@ -54,14 +74,16 @@ def softmax_cross_entropy(logits, y, label_smoothing=0.0):
     return float(loss), dlogits
 
 
-def mse(pred, y):
-    r"""Half mean squared error with the 1/(2m) convention, and its gradient.
+def half_mse(pred, y):
+    r"""HALF the mean squared error (the 1/(2m) convention of the book's objectives), and its gradient.
 
     .. math:: L = \frac{1}{2m}\sum_i (\hat y_i - y_i)^2 ,\qquad
               \frac{\partial L}{\partial \hat y} = \frac{\hat y - y}{m}
 
-    For (m, k) predictions the squared errors of all k outputs are summed
-    and divided by 2m. (PyTorch's ``MSELoss`` has no 1/2 and divides by m·k.)
+    The factor 1/2 makes the gradient :math:`(\hat y - y)/m`; the mean squared
+    error itself, as chapter 1 reports it, is twice this value. For (m, k)
+    predictions the squared errors of all k outputs are summed and divided by 2m.
+    (PyTorch's ``MSELoss`` has no 1/2 and divides by m·k.)
 
     Parameters
     ----------
@@ -72,6 +94,13 @@ def mse(pred, y):
     -------
     loss : float
     dpred : ndarray, same shape as ``pred``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> loss, grad = half_mse(np.array([1.0, 3.0]), np.array([0.0, 1.0]))
+    >>> loss, grad  # (1 + 4) / (2 * 2)
+    (1.25, array([0.5, 1. ]))
     """
     pred = check_array(pred, "pred", ndim=(1, 2), min_rows=1)
     y = check_array(y, "y")

@@ -382,7 +382,9 @@ class Adam(Optimizer):
         group["eps"] = check_scalar(group["eps"], "eps", low=0)
 
     def _update(self, group, p):
-        state = self.state.setdefault(id(p), {"step": 0, "m": np.zeros_like(p.data), "v": np.zeros_like(p.data)})
+        state = self.state.setdefault(
+            id(p), {"step": 0, "m": np.zeros_like(p.data), "v": np.zeros_like(p.data)}
+        )
         state["step"] += 1
         beta1, beta2 = group["betas"]
         theta, state["m"], state["v"] = _adam(

@@ -4,8 +4,6 @@ Conventions used throughout the book (chapter 2):
 
 * L2 (ridge, "weight decay" under SGD):   ``(lam / 2) * sum(w**2)``, gradient ``lam * w``.
 * L1 (lasso):                             ``lam * sum(|w|)``, subgradient ``lam * sign(w)``.
-* Elastic net (scikit-learn's convention):
-  ``lam * (l1_ratio * sum(|w|) + (1 - l1_ratio) / 2 * sum(w**2))``.
 
 Every function takes a float array ``w`` of any shape and a non-negative
 strength ``lam``; the penalties return a Python float and the gradients an
@@ -17,7 +15,6 @@ from __future__ import annotations
 import numpy as np
 
 from ._validation import check_array, check_int, check_scalar
-from .layers import Parameter
 
 
 def l1_penalty(w, lam):
@@ -121,77 +118,16 @@ def soft_threshold(w, t):
     >>> soft_threshold(np.array([3.0, -0.5, 1.0]), t=1.0)
     array([2., 0., 0.])
     """
-    w = check_array(w, "w")
-    t = check_scalar(t, "t", low=0)
-    shrunk = np.where(np.abs(w) > t, w - t * np.sign(w), 0.0)
-    return shrunk.astype(w.dtype, copy=False)
+    return _soft_threshold(check_array(w, "w"), check_scalar(t, "t", low=0))
 
 
-def elastic_net_penalty(w, lam, l1_ratio):
-    r"""Elastic-net penalty :math:`\lambda\,(\rho \|w\|_1 + \frac{1-\rho}{2}\|w\|_2^2)`.
-
-    ``l1_ratio`` (:math:`\rho`) = 1 gives :func:`l1_penalty`, 0 gives
-    :func:`l2_penalty`. This is scikit-learn's ``ElasticNet`` parametrisation
-    (``alpha`` = lam).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> elastic_net_penalty(np.array([1.0, -2.0]), lam=0.1, l1_ratio=0.5)
-    0.275
-    """
-    w = check_array(w, "w")
-    lam = check_scalar(lam, "lam", low=0)
-    l1_ratio = check_scalar(l1_ratio, "l1_ratio", low=0, high=1)
-    return l1_penalty(w, lam * l1_ratio) + l2_penalty(w, lam * (1.0 - l1_ratio))
+def _soft_threshold(w, t):
+    """The arithmetic of :func:`soft_threshold`, for solvers that call it in their inner loop."""
+    t = float(t)  # a Python float never promotes a float32 ``w``
+    return np.where(np.abs(w) > t, w - t * np.sign(w), 0.0).astype(w.dtype, copy=False)
 
 
-def elastic_net_grad(w, lam, l1_ratio):
-    r"""(Sub)gradient of :func:`elastic_net_penalty`: :math:`\lambda(\rho\,\mathrm{sign}(w) + (1-\rho)w)`."""
-    w = check_array(w, "w")
-    lam = check_scalar(lam, "lam", low=0)
-    l1_ratio = check_scalar(l1_ratio, "l1_ratio", low=0, high=1)
-    return l1_grad(w, lam * l1_ratio) + l2_grad(w, lam * (1.0 - l1_ratio))
-
-
-class ParameterPenalty:
-    """Add an L1 or L2 penalty on some parameters to a training loss.
-
-    Calling the object adds the penalty's gradient to each parameter's
-    ``.grad`` and returns the penalty value, so that :func:`regcode.train.fit`
-    can report the penalised loss.
-
-    Parameters
-    ----------
-    params : iterable of regcode.layers.Parameter
-        Parameters to penalise (for example ``[model.layers[0].weight]``).
-    lam : float >= 0
-        Strength.
-    kind : {"l1", "l2"}
-        Which penalty.
-    """
-
-    def __init__(self, params, lam, kind="l2"):
-        self.params = list(params)
-        for i, param in enumerate(self.params):
-            if not isinstance(param, Parameter):
-                raise TypeError(f"params[{i}] must be a regcode Parameter, got {type(param).__name__}")
-        self.lam = check_scalar(lam, "lam", low=0)
-        if kind not in ("l1", "l2"):
-            raise ValueError(f"kind must be 'l1' or 'l2', got {kind!r}")
-        self.kind = kind
-
-    def __call__(self):
-        value_fn, grad_fn = (l1_penalty, l1_grad) if self.kind == "l1" else (l2_penalty, l2_grad)
-        total = 0.0
-        for param in self.params:
-            total += value_fn(param.data, self.lam)
-            grad = grad_fn(param.data, self.lam)
-            param.grad = grad if param.grad is None else param.grad + grad
-        return total
-
-
-# --- Chapter 2: the Bayesian reading of the penalties (MAP estimates) ---
+# --- The Bayesian reading of the penalties (MAP estimates) ---
 
 
 def lam_from_gaussian_prior(noise_std, prior_std, n_samples):

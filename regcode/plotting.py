@@ -212,3 +212,80 @@ def plot_weight_histograms(weights, ax=None, *, bins=60, range_=None):
     ax.set_ylabel("density")
     ax.legend()
     return ax
+
+
+def plot_seed_band(x, runs, ax=None, *, color=None, label=None, **kwargs):
+    """Mean curve across seeds, with the band from the lowest to the highest seed.
+
+    Parameters
+    ----------
+    x : array-like of shape (k,)
+        Epochs, strengths, sizes...
+    runs : array-like of shape (n_seeds, k)
+        One curve per seed (e.g. ``[h.val_acc for h in histories]``); NaN marks
+        a missing point (a run that stopped or diverged earlier).
+    ax : matplotlib Axes, optional
+    color : colour, optional
+        Of the line and the band.
+    label : str, optional
+        Legend label; ``" (n seeds)"`` is appended.
+    **kwargs
+        Passed to ``ax.plot`` for the mean line.
+
+    Returns
+    -------
+    ax
+    """
+    x = np.asarray(x, dtype=float)
+    runs = np.asarray(runs, dtype=float)
+    if runs.ndim != 2 or runs.shape[1] != x.shape[0] or runs.shape[0] == 0:
+        raise ValueError(f"runs must have shape (n_seeds, {x.shape[0]}), got {runs.shape}")
+    ax = _axes(ax)
+    with np.errstate(invalid="ignore"):
+        mean = np.nanmean(runs, axis=0) if np.isnan(runs).any() else runs.mean(axis=0)
+    (line,) = ax.plot(x, mean, color=color, **kwargs)
+    if label is not None:
+        line.set_label(f"{label} ({runs.shape[0]} seeds)")
+    ax.fill_between(
+        x, np.nanmin(runs, axis=0), np.nanmax(runs, axis=0), color=line.get_color(), alpha=0.2, lw=0
+    )
+    return ax
+
+
+def plot_seed_dots(groups, ax=None, *, ylabel=None, colors=None, paired=True):
+    """Per-seed values of several settings as dots, with each setting's mean as a bar.
+
+    Parameters
+    ----------
+    groups : dict of str -> sequence of float
+        Setting -> one value per seed. With ``paired``, values at the same
+        position come from the same seed and are joined by a faint line, so
+        that "better on k of n seeds" can be read off the plot.
+    ax : matplotlib Axes, optional
+    ylabel : str, optional
+    colors : sequence of colours, optional
+        One per group (default: the book's cycle).
+    paired : bool
+
+    Returns
+    -------
+    ax
+    """
+    if not isinstance(groups, dict) or not groups:
+        raise TypeError("groups must be a non-empty dict of label -> values")
+    values = [np.asarray(v, dtype=float) for v in groups.values()]
+    if paired and len({v.shape for v in values}) != 1:
+        raise ValueError("paired groups must hold one value per seed each (the same number)")
+    ax = _axes(ax)
+    cycle = colors or [c["color"] for c in mpl.rcParams["axes.prop_cycle"]]
+    positions = np.arange(len(values))
+    if paired and len(values) > 1:
+        ax.plot(positions, np.stack(values), color=ROLE_COLORS["baseline"], alpha=0.35, lw=0.8, zorder=1)
+    for i, v in enumerate(values):
+        ax.plot(np.full(v.shape, i), v, "o", color=cycle[i % len(cycle)], ms=6, alpha=0.8, zorder=2)
+        ax.plot([i - 0.25, i + 0.25], [v.mean(), v.mean()], color="black", lw=2, zorder=3)
+    ax.set_xticks(positions, list(groups))
+    ax.set_xlim(-0.6, len(values) - 0.4)
+    if ylabel is not None:
+        ax.set_ylabel(ylabel)
+    return ax

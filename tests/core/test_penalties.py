@@ -7,11 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from regcode.gradcheck import numerical_gradient, rel_error
-from regcode.layers import Parameter
 from regcode.penalties import (
-    ParameterPenalty,
-    elastic_net_grad,
-    elastic_net_penalty,
     l1_grad,
     l1_penalty,
     l2_grad,
@@ -34,11 +30,10 @@ def away_from_zero(rng, shape, margin=0.1):
 def test_penalty_values_by_hand():
     assert l1_penalty(W, 0.5) == pytest.approx(0.5 * 3.5)
     assert l2_penalty(W, 0.5) == pytest.approx(0.5 / 2 * (1 + 4 + 0.25))
-    assert elastic_net_penalty(W, 0.5, 0.3) == pytest.approx(0.5 * (0.3 * 3.5 + 0.7 / 2 * 5.25))
 
 
 def test_penalties_return_python_floats():
-    for value in (l1_penalty(W, 0.1), l2_penalty(W, 0.1), elastic_net_penalty(W, 0.1, 0.5)):
+    for value in (l1_penalty(W, 0.1), l2_penalty(W, 0.1)):
         assert type(value) is float
 
 
@@ -53,15 +48,6 @@ def test_l1_is_lam_times_the_norm():
     # The article wrote lam*sum(w) next to sum(|w|); the L1 penalty is lam * sum(|w|), >= 0.
     w = np.array([-1.0, -2.0])
     assert l1_penalty(w, 0.5) == pytest.approx(1.5)
-
-
-@pytest.mark.parametrize("l1_ratio", [0.0, 1.0])
-def test_elastic_net_endpoints(rng, l1_ratio):
-    w = rng.standard_normal(6)
-    expected = l1_penalty(w, 0.3) if l1_ratio == 1.0 else l2_penalty(w, 0.3)
-    assert elastic_net_penalty(w, 0.3, l1_ratio) == pytest.approx(expected)
-    expected_grad = l1_grad(w, 0.3) if l1_ratio == 1.0 else l2_grad(w, 0.3)
-    np.testing.assert_allclose(elastic_net_grad(w, 0.3, l1_ratio), expected_grad)
 
 
 # ---------------------------------------------------------------- gradients
@@ -79,20 +65,11 @@ def test_l1_grad_matches_finite_differences_away_from_zero(rng):
     assert rel_error(l1_grad(w, 0.7), num) < 1e-7
 
 
-@pytest.mark.parametrize("l1_ratio", [0.0, 0.25, 1.0])
-def test_elastic_net_grad_matches_finite_differences(rng, l1_ratio):
-    w = away_from_zero(rng, (5,))
-    num = numerical_gradient(lambda z: elastic_net_penalty(z, 0.4, l1_ratio), w)
-    assert rel_error(elastic_net_grad(w, 0.4, l1_ratio), num) < 1e-7
-
-
 def test_l1_grad_at_zero_is_zero():
     np.testing.assert_array_equal(l1_grad(np.array([0.0, 2.0, -3.0]), 0.5), [0.0, 0.5, -0.5])
 
 
-@pytest.mark.parametrize(
-    "fn", [l1_grad, l2_grad, soft_threshold, lambda w, lam: elastic_net_grad(w, lam, 0.5)]
-)
+@pytest.mark.parametrize("fn", [l1_grad, l2_grad, soft_threshold])
 def test_array_outputs_keep_shape_and_dtype(fn):
     w = np.arange(-3, 3, dtype=np.float32).reshape(2, 3)
     out = fn(w, 0.5)
@@ -138,27 +115,3 @@ def test_soft_threshold_is_the_prox_of_the_l1_norm(w, t, seed):
 def test_soft_threshold_with_t_zero_is_identity(rng):
     w = rng.standard_normal(10)
     np.testing.assert_array_equal(soft_threshold(w, 0.0), w)
-
-
-# ---------------------------------------------------------------- ParameterPenalty
-
-
-@pytest.mark.parametrize(
-    ("kind", "value_fn", "grad_fn"), [("l2", l2_penalty, l2_grad), ("l1", l1_penalty, l1_grad)]
-)
-def test_parameter_penalty_adds_value_and_gradient(rng, kind, value_fn, grad_fn):
-    a = Parameter(rng.standard_normal((3, 2)))
-    b = Parameter(rng.standard_normal(4))
-    existing = rng.standard_normal((3, 2))
-    a.grad = existing.copy()  # a gradient from the data loss is already there
-    penalty = ParameterPenalty([a, b], lam=0.3, kind=kind)
-    total = penalty()
-    assert total == pytest.approx(value_fn(a.data, 0.3) + value_fn(b.data, 0.3))
-    np.testing.assert_allclose(a.grad, existing + grad_fn(a.data, 0.3))
-    np.testing.assert_allclose(b.grad, grad_fn(b.data, 0.3))
-
-
-def test_parameter_penalty_leaves_other_parameters_alone(rng):
-    a, b = Parameter(rng.standard_normal(3)), Parameter(rng.standard_normal(3))
-    ParameterPenalty([a], lam=1.0)()
-    assert b.grad is None

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from regcode.gradcheck import numerical_gradient, rel_error
-from regcode.losses import log_softmax, mse, softmax_cross_entropy
+from regcode.losses import half_mse, log_softmax, softmax_cross_entropy
 
 
 def test_log_softmax_by_hand():
@@ -84,7 +84,7 @@ def test_label_smoothing_loss_is_minimised_by_the_smoothed_target():
 
 def test_mse_value_and_gradient(rng):
     pred, y = rng.standard_normal(8), rng.standard_normal(8)
-    loss, grad = mse(pred, y)
+    loss, grad = half_mse(pred, y)
     assert loss == pytest.approx(np.sum((pred - y) ** 2) / 16)  # 1/(2m)
     np.testing.assert_allclose(grad, (pred - y) / 8)
 
@@ -92,10 +92,10 @@ def test_mse_value_and_gradient(rng):
 @pytest.mark.parametrize("shape", [(7,), (7, 3)])
 def test_mse_gradient_matches_finite_differences(rng, shape):
     pred, y = rng.standard_normal(shape), rng.standard_normal(shape)
-    num = numerical_gradient(lambda z: mse(z, y)[0], pred)
-    assert rel_error(mse(pred, y)[1], num) < 1e-7
+    num = numerical_gradient(lambda z: half_mse(z, y)[0], pred)
+    assert rel_error(half_mse(pred, y)[1], num) < 1e-7
 
 
 def test_mse_sums_outputs_and_divides_by_samples(rng):
     pred, y = rng.standard_normal((5, 3)), rng.standard_normal((5, 3))
-    assert mse(pred, y)[0] == pytest.approx(np.sum((pred - y) ** 2) / 10)
+    assert half_mse(pred, y)[0] == pytest.approx(np.sum((pred - y) ** 2) / 10)

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-import regcode.linear as linear
-from regcode.linear import ConvergenceWarning, lasso, lasso_lam_max, lasso_path, ridge
+import regcode.linear_model as linear
+from regcode.linear_model import ConvergenceWarning, lasso, lasso_lam_max, lasso_path, ridge
 
 
 def problem(rng, m, n, noise=0.1):

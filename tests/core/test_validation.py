@@ -16,35 +16,44 @@ import numpy as np
 import pytest
 
 import regcode
+import regcode.affine as A
 import regcode.batchnorm as B
 import regcode.book as book
 import regcode.data as DA
 import regcode.dropout as D
+import regcode.experiments.ch1_overfitting as OF
+import regcode.experiments.ch2_penalties as C2
+import regcode.experiments.ch3_dropout as C3
+import regcode.experiments.ch4_normalization as C4
 import regcode.gradcheck as G
 import regcode.layers as LY
-import regcode.linear as L
+import regcode.linear_model as L
 import regcode.losses as LS
 import regcode.optim as O
-import regcode.overfitting as OF
 import regcode.penalties as P
 import regcode.plotting as PL
+import regcode.seeds as S
 import regcode.train as T
 from regcode import _validation as v
 
-# Every regcode module, found rather than listed, so that a new module is covered too.
+# Every regcode module, subpackages included, found rather than listed, so that a new module is covered too.
 MODULES = [
-    importlib.import_module(f"regcode.{info.name}")
-    for info in pkgutil.iter_modules(regcode.__path__)
-    if not info.name.startswith("_")
+    importlib.import_module(info.name)
+    for info in pkgutil.walk_packages(regcode.__path__, prefix="regcode.")
+    if not info.name.rsplit(".", 1)[-1].startswith("_")
 ]
 
 # Public names that take no argument that could be bad, or are plain data containers.
 EXEMPT = {
     PL.use_style,  # no arguments
+    book.strict_checks,  # no arguments
     B.NormCache,  # a NamedTuple the forward passes return
     T.History,  # a dataclass fit returns
     DA.Split,  # a dataclass the loaders return
-    L.CVResult,  # a dataclass cross_validate returns
+    C2.CVResult,  # a dataclass cross_validate returns
+    A.AffineCache,  # a NamedTuple affine_forward returns
+    S.Streams,  # a NamedTuple streams returns
+    S.Summary,  # a NamedTuple summarize returns
     L.ConvergenceWarning,  # a warning category, raised by the lasso solvers
     OF.BiasVariance,  # a dataclass polynomial_bias_variance returns
     OF.DoubleDescent,  # a dataclass random_features_curve returns
@@ -80,6 +89,10 @@ def dropout_net():
     return LY.Sequential(LY.Linear(3, 2, rng()), LY.Dropout(0.5, rng()))
 
 
+def bn_net():
+    return LY.Sequential(LY.Linear(3, 2, rng()), LY.BatchNorm1d(2))
+
+
 def net():
     return LY.Sequential(LY.Linear(3, 2, rng()))
 
@@ -89,10 +102,11 @@ def sgd():
 
 
 def fit(**overrides):
+    model = overrides.pop("model", net())
     args = {
-        "model": net(),
+        "model": model,
         "loss_fn": LS.softmax_cross_entropy,
-        "optimizer": sgd(),
+        "optimizer": O.SGD(model.parameters(), lr=0.1) if isinstance(model, LY.Module) else sgd(),
         "X_train": X,
         "y_train": LABELS % 2,
         "epochs": 1,
@@ -126,13 +140,9 @@ CASES = [
     case(P.l2_grad, lambda: P.l2_grad([1, 2], 0.1), TypeError, "w"),
     case(P.soft_threshold, lambda: P.soft_threshold(W, -0.5), ValueError, "t"),
     case(P.soft_threshold, lambda: P.soft_threshold(INTS, 0.5), TypeError, "w"),
-    case(P.elastic_net_penalty, lambda: P.elastic_net_penalty(W, 0.1, 1.5), ValueError, "l1_ratio"),
-    case(P.elastic_net_penalty, lambda: P.elastic_net_penalty(W, -0.1, 0.5), ValueError, "lam"),
-    case(P.elastic_net_grad, lambda: P.elastic_net_grad(W, 0.1, -0.1), ValueError, "l1_ratio"),
-    case(P.elastic_net_grad, lambda: P.elastic_net_grad(NAN, 0.1, 0.5), ValueError, "w"),
-    case(P.ParameterPenalty, lambda: P.ParameterPenalty([param()], -1.0), ValueError, "lam"),
-    case(P.ParameterPenalty, lambda: P.ParameterPenalty([param()], 0.1, kind="l3"), ValueError, "kind"),
-    case(P.ParameterPenalty, lambda: P.ParameterPenalty([np.ones(3)], 0.1), TypeError, "params"),
+    case(T.ParameterPenalty, lambda: T.ParameterPenalty([param()], -1.0), ValueError, "lam"),
+    case(T.ParameterPenalty, lambda: T.ParameterPenalty([param()], 0.1, kind="l3"), ValueError, "kind"),
+    case(T.ParameterPenalty, lambda: T.ParameterPenalty([np.ones(3)], 0.1), TypeError, "params"),
     # ------------------------------------------------------------ linear
     case(L.ridge, lambda: L.ridge(Y, Y, 0.1), ValueError, "X"),
     case(L.ridge, lambda: L.ridge(X.astype(int), Y, 0.1), TypeError, "X"),
@@ -151,16 +161,34 @@ CASES = [
     case(L.lasso_path, lambda: L.lasso_path(X, Y, [0.1], tol=-1.0), ValueError, "tol"),
     case(L.penalized_loss, lambda: L.penalized_loss(X, Y, W, 0.1), ValueError, "w"),
     case(L.penalized_loss, lambda: L.penalized_loss(X, Y, W[:3], 0.1, kind="l0"), ValueError, "kind"),
-    case(L.lasso_gd, lambda: L.lasso_gd(X, Y, 0.1, lr=0.0, epochs=1), ValueError, "lr"),
-    case(L.lasso_gd, lambda: L.lasso_gd(X, Y, 0.1, lr=0.1, epochs=1, method="ista"), ValueError, "method"),
-    case(L.lasso_gd, lambda: L.lasso_gd(X, Y, 0.1, lr=0.1, epochs=1, batch_size=2), TypeError, "rng"),
+    case(C2.lasso_gd, lambda: C2.lasso_gd(X, Y, 0.1, lr=0.0, epochs=1), ValueError, "lr"),
+    case(C2.lasso_gd, lambda: C2.lasso_gd(X, Y, 0.1, lr=0.1, epochs=1, method="ista"), ValueError, "method"),
+    case(C2.lasso_gd, lambda: C2.lasso_gd(X, Y, 0.1, lr=0.1, epochs=1, batch_size=2), TypeError, "rng"),
     case(
-        L.cross_validate, lambda: L.cross_validate(X, Y, [0.1], n_splits=1, rng=rng()), ValueError, "n_splits"
+        C2.cross_validate,
+        lambda: C2.cross_validate(X, Y, [0.1], n_splits=1, rng=rng()),
+        ValueError,
+        "n_splits",
     ),
     case(
-        L.cross_validate, lambda: L.cross_validate(X, Y, [0.1], method="ols", rng=rng()), ValueError, "method"
+        C2.cross_validate,
+        lambda: C2.cross_validate(X, Y, [0.1], method="ols", rng=rng()),
+        ValueError,
+        "method",
     ),
-    case(L.cross_validate, lambda: L.cross_validate(X, Y, [0.1], rng=None), TypeError, "rng"),
+    case(C2.cross_validate, lambda: C2.cross_validate(X, Y, [0.1], rng=None), TypeError, "rng"),
+    # ------------------------------------------------------------ affine
+    case(A.affine_forward, lambda: A.affine_forward(X, ones(2, 2)), ValueError, "w"),
+    case(A.affine_forward, lambda: A.affine_forward(INTS, ones(3, 2)), TypeError, "x"),
+    case(A.affine_forward, lambda: A.affine_forward(X, ones(3, 2), ones(3)), ValueError, "b"),
+    case(
+        A.affine_backward,
+        lambda: A.affine_backward(ones(5, 2), A.affine_forward(X, ones(3, 2))[1]),
+        ValueError,
+        "dout",
+    ),
+    case(A.relu_forward, lambda: A.relu_forward(INTS), TypeError, "x"),
+    case(A.relu_backward, lambda: A.relu_backward(ones(2, 2), A.relu_forward(X)[1]), ValueError, "dout"),
     # ------------------------------------------------------------ dropout
     case(D.dropout_mask, lambda: D.dropout_mask((3,), 1.0, rng()), ValueError, "p"),
     case(D.dropout_mask, lambda: D.dropout_mask((3,), 0.5, np.random.RandomState(0)), TypeError, "rng"),
@@ -177,26 +205,21 @@ CASES = [
     case(D.dropout_backward, lambda: D.dropout_backward(INTS, None), TypeError, "dout"),
     case(D.vanilla_dropout_forward, lambda: D.vanilla_dropout_forward(X, 1.0, rng()), ValueError, "p"),
     case(D.vanilla_dropout_forward, lambda: D.vanilla_dropout_forward(X, 0.5, None), TypeError, "rng"),
-    case(D.mc_dropout_samples, lambda: D.mc_dropout_samples(net(), X, 3, rng()), ValueError, "model"),
+    case(C3.mc_dropout_samples, lambda: C3.mc_dropout_samples(net(), X, 3, rng()), ValueError, "model"),
+    case(C3.mc_dropout_samples, lambda: C3.mc_dropout_samples("net", X, 3, rng()), TypeError, "model"),
     case(
-        D.mc_dropout_samples,
-        lambda: D.mc_dropout_samples(dropout_net(), X, 0, rng()),
+        C3.mc_dropout_samples,
+        lambda: C3.mc_dropout_samples(dropout_net(), X, 0, rng()),
         ValueError,
         "n_samples",
     ),
-    case(D.mc_dropout_samples, lambda: D.mc_dropout_samples(dropout_net(), X, 3, 0), TypeError, "rng"),
-    case(D.mc_dropout_predict, lambda: D.mc_dropout_predict(dropout_net(), Y, 3, rng()), ValueError, "X"),
+    case(C3.mc_dropout_samples, lambda: C3.mc_dropout_samples(dropout_net(), X, 3, 0), TypeError, "rng"),
+    case(C3.mc_dropout_predict, lambda: C3.mc_dropout_predict(dropout_net(), Y, 3, rng()), ValueError, "X"),
     case(
-        D.mc_dropout_predict,
-        lambda: D.mc_dropout_predict(dropout_net(), X, 3, rng(), softmax="yes"),
+        C3.mc_dropout_predict,
+        lambda: C3.mc_dropout_predict(dropout_net(), X, 3, rng(), softmax="yes"),
         TypeError,
         "softmax",
-    ),
-    case(
-        D.mask_ensemble_predict,
-        lambda: D.mask_ensemble_predict(dropout_net(), X, 3, rng(), average="median"),
-        ValueError,
-        "average",
     ),
     # ------------------------------------------------------------ batchnorm
     case(B.batchnorm_forward, lambda: B.batchnorm_forward(Y, ones(6), np.zeros(6)), ValueError, "x"),
@@ -271,39 +294,46 @@ CASES = [
         "dout",
     ),
     case(
-        B.batchnorm_forward_second_moment,
-        lambda: B.batchnorm_forward_second_moment(X[:1], ones(3), np.zeros(3)),
+        C4.batchnorm_forward_second_moment,
+        lambda: C4.batchnorm_forward_second_moment(X[:1], ones(3), np.zeros(3)),
         ValueError,
         "x",
     ),
     case(
-        B.batchnorm_backward_second_moment,
-        lambda: B.batchnorm_backward_second_moment(ones(2, 3), cache(B.batchnorm_forward_second_moment)),
+        C4.batchnorm_backward_second_moment,
+        lambda: C4.batchnorm_backward_second_moment(ones(2, 3), cache(C4.batchnorm_forward_second_moment)),
         ValueError,
         "dout",
     ),
-    case(B.keras_to_torch_momentum, lambda: B.keras_to_torch_momentum(1.5), ValueError, "momentum"),
-    case(B.torch_to_keras_momentum, lambda: B.torch_to_keras_momentum(-0.1), ValueError, "momentum"),
-    case(B.dropout_variance_ratio, lambda: B.dropout_variance_ratio(0.0, 1.0, 1.0), ValueError, "p"),
-    case(B.dropout_variance_ratio, lambda: B.dropout_variance_ratio(0.0, 0.0, 0.5), ValueError, "var"),
-    case(B.dropout_variance_ratio, lambda: B.dropout_variance_ratio("0", 1.0, 0.5), TypeError, "mean"),
+    case(C4.keras_to_torch_momentum, lambda: C4.keras_to_torch_momentum(1.5), ValueError, "momentum"),
+    case(C4.dropout_variance_ratio, lambda: C4.dropout_variance_ratio(0.0, 1.0, 1.0), ValueError, "p"),
+    case(C4.dropout_variance_ratio, lambda: C4.dropout_variance_ratio(0.0, 0.0, 0.5), ValueError, "var"),
+    case(C4.dropout_variance_ratio, lambda: C4.dropout_variance_ratio("0", 1.0, 0.5), TypeError, "mean"),
     case(
-        B.batchnorm_input_variances,
-        lambda: B.batchnorm_input_variances(linear_layer(), X, training=True),
+        C4.batchnorm_input_variances,
+        lambda: C4.batchnorm_input_variances("net", X, training=True),
         TypeError,
         "model",
     ),
     case(
-        B.batchnorm_input_variances,
-        lambda: B.batchnorm_input_variances(net(), X, training="yes"),
+        C4.batchnorm_input_variances,
+        lambda: C4.batchnorm_input_variances(net(), X, training="yes"),
         TypeError,
         "training",
     ),
-    case(B.recalibrate_batchnorm, lambda: B.recalibrate_batchnorm(net(), X[:1]), ValueError, "X"),
+    case(C4.recalibrate_batchnorm, lambda: C4.recalibrate_batchnorm(net(), X[:1]), ValueError, "X"),
+    case(C4.recalibrate_batchnorm, lambda: C4.recalibrate_batchnorm([], X), TypeError, "model"),
+    case(C4.batchnorm_layers, lambda: C4.batchnorm_layers("net"), TypeError, "model"),
     case(
-        B.predict_with_batch_statistics,
-        lambda: B.predict_with_batch_statistics(net(), X, batch_size=5),
+        C4.predict_with_batch_statistics,
+        lambda: C4.predict_with_batch_statistics(net(), X, batch_size=5),
         ValueError,
+        "batch_size",
+    ),
+    case(
+        C4.predict_with_batch_statistics,
+        lambda: C4.predict_with_batch_statistics(bn_net(), X, batch_size=2.5),
+        TypeError,
         "batch_size",
     ),
     # ------------------------------------------------------------ layers
@@ -343,8 +373,7 @@ CASES = [
     case(LY.mlp, lambda: LY.mlp((5, 4, 2), rng(), batchnorm=True, layernorm=True), ValueError, "batchnorm"),
     case(LY.mlp, lambda: LY.mlp((5, 4, 2), rng(), drop_prob=1.0), ValueError, "drop_prob"),
     case(LY.mlp, lambda: LY.mlp((5, 4, 2), None), TypeError, "rng"),
-    case(LY.SecondMomentBatchNorm1d, lambda: LY.SecondMomentBatchNorm1d(3)(ones(1, 3)), ValueError, "x"),
-    case(LY.SecondMomentBatchNorm1d, lambda: LY.SecondMomentBatchNorm1d(0), ValueError, "num_features"),
+    case(LY.mlp, lambda: LY.mlp((5, 4, 2), rng(), drop_prob=0.5, dropout_rng=1), TypeError, "dropout_rng"),
     # ------------------------------------------------------------ losses
     case(LS.log_softmax, lambda: LS.log_softmax(Y), ValueError, "logits"),
     case(LS.log_softmax, lambda: LS.log_softmax(INTS), TypeError, "logits"),
@@ -360,10 +389,11 @@ CASES = [
         ValueError,
         "label_smoothing",
     ),
-    case(LS.mse, lambda: LS.mse(Y, Y[:5]), ValueError, "y"),
-    case(LS.mse, lambda: LS.mse(INTS, INTS), TypeError, "pred"),
-    case(LS.mse, lambda: LS.mse(ones(2, 2, 2), ones(2, 2, 2)), ValueError, "pred"),
-    case(LS.mse, lambda: LS.mse(Y, Y.astype(int)), TypeError, "y"),
+    case(LS.softmax, lambda: LS.softmax(Y), ValueError, "logits"),
+    case(LS.half_mse, lambda: LS.half_mse(Y, Y[:5]), ValueError, "y"),
+    case(LS.half_mse, lambda: LS.half_mse(INTS, INTS), TypeError, "pred"),
+    case(LS.half_mse, lambda: LS.half_mse(ones(2, 2, 2), ones(2, 2, 2)), ValueError, "pred"),
+    case(LS.half_mse, lambda: LS.half_mse(Y, Y.astype(int)), TypeError, "y"),
     # ------------------------------------------------------------ optim
     case(O.decay_groups, lambda: O.decay_groups([param()], -1.0), ValueError, "weight_decay"),
     case(O.Optimizer, lambda: O.Optimizer([], {"lr": 0.1, "weight_decay": 0.0}), ValueError, "params"),
@@ -384,11 +414,25 @@ CASES = [
     case(O.Adam, lambda: O.Adam([param()], eps=-1e-8), ValueError, "eps"),
     case(O.Adam, lambda: O.Adam([param()], lr=np.inf), ValueError, "lr"),
     case(O.AdamW, lambda: O.AdamW([param()], weight_decay=-0.01), ValueError, "weight_decay"),
+    case(O.SGD, lambda: O.SGD([param()], lr=0.0), ValueError, "lr"),
+    case(O.sgd_update, lambda: O.sgd_update(W, W[:3], None, lr=0.1), ValueError, "grad"),
+    case(O.sgd_update, lambda: O.sgd_update(W, W, W[:2], lr=0.1, momentum=0.9), ValueError, "buf"),
+    case(O.sgd_update, lambda: O.sgd_update(W, W, None, lr=0.0), ValueError, "lr"),
+    case(O.adam_update, lambda: O.adam_update(W, W, W, W, t=0, lr=0.1), ValueError, "t"),
+    case(O.adam_update, lambda: O.adam_update(W, W, W[:2], W, t=1, lr=0.1), ValueError, "m"),
+    case(O.adamw_update, lambda: O.adamw_update(W, W, W, W, t=1, lr=0.1, beta2=1.0), ValueError, "beta2"),
+    case(O.adamw_update, lambda: O.adamw_update(W, NAN, W, W, t=1, lr=0.1), ValueError, "grad"),
+    case(
+        O.adamw_update,
+        lambda: O.adamw_update(W, W, W, W, t=1, lr=0.1, weight_decay=-1),
+        ValueError,
+        "weight_decay",
+    ),
     # ------------------------------------------------------------ train
     case(T.minibatches, lambda: T.minibatches(10, 0, rng()), ValueError, "batch_size"),
     case(T.minibatches, lambda: T.minibatches(-1, 2, rng()), ValueError, "n_samples"),
     case(T.minibatches, lambda: T.minibatches(10, 2, 0), TypeError, "rng"),
-    case(T.evaluate, lambda: T.evaluate("net", LS.mse, X, Y), TypeError, "model"),
+    case(T.evaluate, lambda: T.evaluate("net", LS.half_mse, X, Y), TypeError, "model"),
     case(T.evaluate, lambda: T.evaluate(net(), LS.softmax_cross_entropy, INTS, LABELS[:2]), TypeError, "X"),
     case(T.predict, lambda: T.predict(None, X), TypeError, "model"),
     case(T.predict, lambda: T.predict(net(), Y), ValueError, "X"),
@@ -406,6 +450,27 @@ CASES = [
     case(T.fit, lambda: fit(X_val=X), ValueError, "y_val"),
     case(T.fit, lambda: fit(min_delta=-1.0), ValueError, "min_delta"),
     case(T.fit, lambda: fit(penalty="l2"), TypeError, "penalty"),
+    case(T.fit, lambda: fit(callback=1), TypeError, "callback"),
+    case(T.fit, lambda: fit(y_train=(LABELS % 2).astype(bool)), TypeError, "y_train"),
+    case(T.fit, lambda: fit(y_train=LABELS - 1), ValueError, "y_train"),
+    case(T.fit, lambda: fit(X_val=X, y_val=LABELS[:4]), ValueError, "y_val"),
+    case(T.fit, lambda: fit(restore_best="yes"), TypeError, "restore_best"),
+    case(T.fit, lambda: fit(optimizer=O.SGD(net().parameters(), lr=0.1)), ValueError, "optimizer"),
+    case(T.EarlyStopping, lambda: T.EarlyStopping(0), ValueError, "patience"),
+    case(T.EarlyStopping, lambda: T.EarlyStopping(2, min_delta=-1), ValueError, "min_delta"),
+    case(T.early_stopping_epoch, lambda: T.early_stopping_epoch([1.0, 0.5], 0), ValueError, "patience"),
+    case(T.early_stopping_epoch, lambda: T.early_stopping_epoch([], 2), ValueError, "val_loss"),
+    case(T.early_stopping_epoch, lambda: T.early_stopping_epoch(["a"], 2), TypeError, "val_loss"),
+    # ------------------------------------------------------------ seeds
+    case(S.streams, lambda: S.streams(-1), ValueError, "seed"),
+    case(S.streams, lambda: S.streams(1.5), TypeError, "seed"),
+    case(S.run_seeds, lambda: S.run_seeds(3, [0]), TypeError, "fn"),
+    case(S.run_seeds, lambda: S.run_seeds(abs, []), ValueError, "seeds"),
+    case(S.run_seeds, lambda: S.run_seeds(abs, [0.5]), TypeError, "seeds[i]"),
+    case(S.run_seeds, lambda: S.run_seeds(abs, [0], n_jobs=0), ValueError, "n_jobs"),
+    case(S.summarize, lambda: S.summarize([]), ValueError, "values"),
+    case(S.summarize, lambda: S.summarize([1.0, np.nan]), ValueError, "values"),
+    case(S.summarize, lambda: S.summarize(["a"]), TypeError, "values"),
     # ------------------------------------------------------------ data
     case(DA.true_function, lambda: DA.true_function(np.arange(3)), TypeError, "x"),
     case(DA.make_regression_1d, lambda: DA.make_regression_1d(0, rng()), ValueError, "n_samples"),
@@ -448,6 +513,8 @@ CASES = [
     case(DA.load_digits, lambda: DA.load_digits(rng(), n_train=1), ValueError, "n_train"),
     case(DA.load_diabetes, lambda: DA.load_diabetes(val_size=0.2), ValueError, "rng"),
     case(DA.load_diabetes, lambda: DA.load_diabetes(dtype=np.int64), TypeError, "dtype"),
+    case(DA.kfold_indices, lambda: DA.kfold_indices(5, 6, rng()), ValueError, "n_splits"),
+    case(DA.kfold_indices, lambda: DA.kfold_indices(5, 2, None), TypeError, "rng"),
     case(P.lam_from_gaussian_prior, lambda: P.lam_from_gaussian_prior(0.0, 1.0, 10), ValueError, "noise_std"),
     case(
         P.lam_from_gaussian_prior, lambda: P.lam_from_gaussian_prior(1.0, -1.0, 10), ValueError, "prior_std"
@@ -473,8 +540,6 @@ CASES = [
         ValueError,
         "n_repeats",
     ),
-    case(OF.early_stopping_epoch, lambda: OF.early_stopping_epoch([1.0, 0.5], 0), ValueError, "patience"),
-    case(OF.early_stopping_epoch, lambda: OF.early_stopping_epoch([], 2), ValueError, "val_loss"),
     case(OF.RandomReLUFeatures, lambda: OF.RandomReLUFeatures(0, 5, rng()), ValueError, "in_features"),
     case(OF.RandomReLUFeatures, lambda: OF.RandomReLUFeatures(3, 5, None), TypeError, "rng"),
     case(
@@ -516,6 +581,9 @@ CASES = [
     ),
     case(PL.plot_weight_histograms, lambda: PL.plot_weight_histograms({}), ValueError, "weights"),
     case(PL.plot_weight_histograms, lambda: PL.plot_weight_histograms([W, W]), TypeError, "weights"),
+    case(PL.plot_seed_band, lambda: PL.plot_seed_band([1, 2, 3], ones(2, 2)), ValueError, "runs"),
+    case(PL.plot_seed_dots, lambda: PL.plot_seed_dots([W]), TypeError, "groups"),
+    case(PL.plot_seed_dots, lambda: PL.plot_seed_dots({"a": W, "b": W[:2]}), ValueError, "paired"),
     # ------------------------------------------------------------ gradcheck
     case(G.numerical_gradient, lambda: G.numerical_gradient(np.sum, W.astype(np.float32)), TypeError, "x"),
     case(G.numerical_gradient, lambda: G.numerical_gradient(np.sum, W.copy(), h=0.0), ValueError, "h"),
@@ -534,7 +602,14 @@ CASES = [
     case(G.rel_error, lambda: G.rel_error(ones(3), ones(4)), ValueError, "a"),
     # ------------------------------------------------------------ book
     case(book.glue, lambda: book.glue(3, 0.5), TypeError, "name"),
-    case(book.glue, lambda: book.glue("", 0.5), ValueError, "name"),
+    case(book.glue, lambda: book.glue("", 0.5, fmt=".1f"), ValueError, "name"),
+    case(book.glue, lambda: book.glue("a", 0.5), TypeError, "value"),
+    case(book.glue, lambda: book.glue("a", [0.5]), TypeError, "value"),
+    case(book.glue, lambda: book.glue("a", np.nan, fmt=".1f"), ValueError, "value"),
+    case(book.glue, lambda: book.glue("a", 0.5, fmt=3), TypeError, "fmt"),
+    case(book.glue, lambda: book.glue("a", "text", fmt=".2f"), ValueError, "fmt"),
+    case(book.check, lambda: book.check(True, ""), TypeError, "claim"),
+    case(book.check, lambda: book.check(1, "a claim"), TypeError, "condition"),
 ]
 
 
@@ -601,7 +676,7 @@ def test_check_scalar():
         v.check_scalar(True, "s")
     with pytest.raises(ValueError, match=r"^s must be in \[0, 1\), got 1"):
         v.check_scalar(1.0, "s", low=0, high=1, high_inclusive=False)
-    with pytest.raises(ValueError, match=r"^s must be in \(0, inf\], got 0"):
+    with pytest.raises(ValueError, match=r"^s must be in \(0, inf\), got 0"):
         v.check_scalar(0, "s", low=0, low_inclusive=False)
     assert v.check_scalar(0.0, "s", low=0, high=1) == 0.0  # inclusive bounds are allowed
     with pytest.raises(ValueError, match="^s must be finite"):
@@ -629,6 +704,16 @@ def test_check_labels():
     np.testing.assert_array_equal(v.check_labels([0, 2], "y", 2, 3), [0, 2])
     with pytest.raises(ValueError, match=r"^y must be in \[0, 3\), got values in \[0, 3\]"):
         v.check_labels(np.array([0, 3]), "y", 2, 3)
+    # Without a number of classes the message states the one bound there is (not "[0, None)").
+    with pytest.raises(ValueError, match=r"^y must hold labels >= 0, got a minimum of -1$"):
+        v.check_labels(np.array([-1, 3]), "y", 2)
+
+
+def test_check_scalar_states_open_unbounded_intervals():
+    with pytest.raises(ValueError, match=r"^s must be in \[0, inf\), got -1"):
+        v.check_scalar(-1.0, "s", low=0)
+    with pytest.raises(ValueError, match=r"^s must be in \(-inf, 1\], got 2"):
+        v.check_scalar(2.0, "s", high=1)
 
 
 def test_check_dtype():

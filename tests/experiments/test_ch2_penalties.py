@@ -1,6 +1,6 @@
 """Tests for what chapter 2 (penalties) adds to regcode and for the claims it makes.
 
-Covers ``linear.penalized_loss``, ``linear.lasso_gd``, ``linear.cross_validate``,
+Covers ``linear_model.penalized_loss``, ``ch2_penalties.lasso_gd``, ``ch2_penalties.cross_validate``,
 ``penalties.lam_from_gaussian_prior`` and ``penalties.lam_from_laplace_prior``,
 plus the weight-decay identities the chapter states for SGD, Adam and AdamW.
 """
@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sklearn.model_selection import KFold
+from sklearn.linear_model import Ridge
+from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from regcode import data, layers, linear, optim, penalties
+from regcode import data, layers, optim, penalties
+from regcode import linear_model as linear
+from regcode.experiments import ch2_penalties as ch2
 from regcode.gradcheck import numerical_gradient, rel_error
 
 
@@ -87,7 +90,7 @@ def test_proximal_full_batch_reaches_the_lasso_with_its_exact_zeros(diabetes):
     X, y = diabetes
     step = 1.0 / np.linalg.eigvalsh(X.T @ X / X.shape[0])[-1]
     w_exact = linear.lasso(X, y, 5.0)
-    w_ista = linear.lasso_gd(X, y, 5.0, lr=step, epochs=3000, method="proximal")
+    w_ista = ch2.lasso_gd(X, y, 5.0, lr=step, epochs=3000, method="proximal")
     assert np.array_equal(w_ista == 0, w_exact == 0)
     assert np.sum(w_exact == 0) >= 3
     assert np.abs(w_ista - w_exact).max() < 1e-6
@@ -96,7 +99,7 @@ def test_proximal_full_batch_reaches_the_lasso_with_its_exact_zeros(diabetes):
 def test_subgradient_gives_no_exact_zeros_and_a_worse_objective(diabetes):
     X, y = diabetes
     step = 1.0 / np.linalg.eigvalsh(X.T @ X / X.shape[0])[-1]
-    w_sub = linear.lasso_gd(X, y, 5.0, lr=step, epochs=300, method="subgradient")
+    w_sub = ch2.lasso_gd(X, y, 5.0, lr=step, epochs=300, method="subgradient")
     w_exact = linear.lasso(X, y, 5.0)
     assert np.sum(w_sub == 0) == 0
     objective = [linear.penalized_loss(X, y, w, 5.0, "l1")[0] for w in (w_sub, w_exact)]
@@ -127,7 +130,7 @@ def test_minibatch_gradients_at_the_lasso_solution_exceed_lambda_on_removed_coef
 def test_lasso_gd_minibatch_is_seeded_and_returns_iterates():
     X, y = small_problem()
     runs = [
-        linear.lasso_gd(
+        ch2.lasso_gd(
             X, y, 0.1, lr=0.05, epochs=3, batch_size=8, rng=np.random.default_rng(3), return_iterates=True
         )
         for _ in range(2)
@@ -142,10 +145,10 @@ def test_lasso_gd_minibatch_is_seeded_and_returns_iterates():
 def test_lasso_gd_keeps_float32_and_uses_w0():
     X, y = small_problem()
     X32, y32 = X.astype(np.float32), y.astype(np.float32)
-    w = linear.lasso_gd(X32, y32, 0.1, lr=0.05, epochs=2)
+    w = ch2.lasso_gd(X32, y32, 0.1, lr=0.05, epochs=2)
     assert w.dtype == np.float32
     w0 = np.ones(X.shape[1])
-    _, iterates = linear.lasso_gd(X, y, 0.1, lr=0.05, epochs=1, w0=w0, return_iterates=True)
+    _, iterates = ch2.lasso_gd(X, y, 0.1, lr=0.05, epochs=1, w0=w0, return_iterates=True)
     np.testing.assert_array_equal(iterates[0], w0)
     assert w0[0] == 1.0  # not modified in place
 
@@ -153,50 +156,58 @@ def test_lasso_gd_keeps_float32_and_uses_w0():
 def test_lasso_gd_bad_inputs():
     X, y = small_problem()
     with pytest.raises(ValueError, match="method"):
-        linear.lasso_gd(X, y, 0.1, lr=0.1, epochs=1, method="coordinate")
+        ch2.lasso_gd(X, y, 0.1, lr=0.1, epochs=1, method="coordinate")
     with pytest.raises(ValueError, match="lr"):
-        linear.lasso_gd(X, y, 0.1, lr=0.0, epochs=1)
+        ch2.lasso_gd(X, y, 0.1, lr=0.0, epochs=1)
     with pytest.raises(ValueError, match="epochs"):
-        linear.lasso_gd(X, y, 0.1, lr=0.1, epochs=0)
+        ch2.lasso_gd(X, y, 0.1, lr=0.1, epochs=0)
     with pytest.raises(TypeError, match="rng"):
-        linear.lasso_gd(X, y, 0.1, lr=0.1, epochs=1, batch_size=5)
+        ch2.lasso_gd(X, y, 0.1, lr=0.1, epochs=1, batch_size=5)
     with pytest.raises(ValueError, match="batch_size"):
-        linear.lasso_gd(X, y, 0.1, lr=0.1, epochs=1, batch_size=0, rng=np.random.default_rng(0))
+        ch2.lasso_gd(X, y, 0.1, lr=0.1, epochs=1, batch_size=0, rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match="w0 must have shape"):
-        linear.lasso_gd(X, y, 0.1, lr=0.1, epochs=1, w0=np.zeros(2))
+        ch2.lasso_gd(X, y, 0.1, lr=0.1, epochs=1, w0=np.zeros(2))
     with pytest.raises(ValueError, match="diverged"):
-        linear.lasso_gd(X * 1e3, y, 0.1, lr=10.0, epochs=200)
+        ch2.lasso_gd(X * 1e3, y, 0.1, lr=10.0, epochs=200)
 
 
 # --- cross_validate -------------------------------------------------------------------------------
 
 
-def test_cross_validate_matches_a_direct_kfold_computation():
+def test_cross_validate_ridge_agrees_with_a_scikit_learn_pipeline_on_the_same_folds():
+    # An independent computation: scikit-learn standardises on each training fold and fits an
+    # intercept (the same as centring y); its alpha is m_train * lambda (the 1/(2m) convention).
     X, y = small_problem(m=40)
     lams = np.array([0.01, 0.1, 1.0])
-    cv = linear.cross_validate(X, y, lams, method="ridge", n_splits=4, rng=np.random.default_rng(7))
-    seed = int(np.random.default_rng(7).integers(2**31 - 1))
-    val = []
-    for tr, va in KFold(4, shuffle=True, random_state=seed).split(X):
-        scaler = StandardScaler().fit(X[tr])
-        mean = y[tr].mean()
-        row = []
-        for lam in lams:
-            w = linear.ridge(scaler.transform(X[tr]), y[tr] - mean, lam)
-            row.append(np.mean((scaler.transform(X[va]) @ w - (y[va] - mean)) ** 2))
-        val.append(row)
-    val = np.array(val)
-    np.testing.assert_allclose(cv.fold_val_mse, val, rtol=1e-10)
-    np.testing.assert_allclose(cv.val_mse, val.mean(axis=0), rtol=1e-10)
-    np.testing.assert_allclose(cv.val_se, val.std(axis=0, ddof=1) / 2.0, rtol=1e-10)
+    cv = ch2.cross_validate(X, y, lams, method="ridge", n_splits=4, rng=np.random.default_rng(7))
+    folds = data.kfold_indices(40, 4, np.random.default_rng(7))
+    expected = np.array(
+        [
+            [
+                np.mean(
+                    (
+                        make_pipeline(StandardScaler(), Ridge(alpha=len(tr) * lam))
+                        .fit(X[tr], y[tr])
+                        .predict(X[va])
+                        - y[va]
+                    )
+                    ** 2
+                )
+                for lam in lams
+            ]
+            for tr, va in folds
+        ]
+    )
+    np.testing.assert_allclose(cv.fold_val_mse, expected, rtol=1e-8)
+    np.testing.assert_allclose(cv.val_se, expected.std(axis=0, ddof=1) / 2.0, rtol=1e-8)
 
 
 def test_cross_validate_lasso_order_of_lams_does_not_matter_and_rules_are_consistent():
     X, y = small_problem(m=60)
     lams = np.array([0.01, 1.0, 0.1, 0.3, 0.03])
-    cv = linear.cross_validate(X, y, lams, method="lasso", rng=np.random.default_rng(0))
+    cv = ch2.cross_validate(X, y, lams, method="lasso", rng=np.random.default_rng(0))
     order = np.argsort(lams)
-    cv_sorted = linear.cross_validate(X, y, lams[order], method="lasso", rng=np.random.default_rng(0))
+    cv_sorted = ch2.cross_validate(X, y, lams[order], method="lasso", rng=np.random.default_rng(0))
     np.testing.assert_allclose(cv.val_mse[order], cv_sorted.val_mse, rtol=1e-6)
     assert cv.lam_min == lams[np.argmin(cv.val_mse)]
     assert cv.lam_1se >= cv.lam_min
@@ -209,19 +220,19 @@ def test_cross_validate_bad_inputs():
     X, y = small_problem()
     rng = np.random.default_rng(0)
     with pytest.raises(ValueError, match="method"):
-        linear.cross_validate(X, y, [0.1], method="elastic", rng=rng)
+        ch2.cross_validate(X, y, [0.1], method="elastic", rng=rng)
     with pytest.raises(ValueError, match="lams"):
-        linear.cross_validate(X, y, [-0.1], rng=rng)
+        ch2.cross_validate(X, y, [-0.1], rng=rng)
     with pytest.raises(ValueError, match="lams"):
-        linear.cross_validate(X, y, [], rng=rng)
+        ch2.cross_validate(X, y, [], rng=rng)
     with pytest.raises(ValueError, match="n_splits"):
-        linear.cross_validate(X, y, [0.1], n_splits=1, rng=rng)
+        ch2.cross_validate(X, y, [0.1], n_splits=1, rng=rng)
     with pytest.raises(ValueError, match="n_splits"):
-        linear.cross_validate(X, y, [0.1], n_splits=31, rng=rng)
+        ch2.cross_validate(X, y, [0.1], n_splits=31, rng=rng)
     with pytest.raises(TypeError, match="rng"):
-        linear.cross_validate(X, y, [0.1], rng=0)
+        ch2.cross_validate(X, y, [0.1], rng=0)
     with pytest.raises(TypeError, match="X must be a float"):
-        linear.cross_validate(X.astype(int), y, [0.1], rng=rng)
+        ch2.cross_validate(X.astype(int), y, [0.1], rng=rng)
 
 
 # --- priors ---------------------------------------------------------------------------------------

@@ -1,15 +1,24 @@
-"""Tests of what chapter 4 adds to regcode: the E[x^2] mistake, momentum conventions,
-variance shift, evaluation with batch statistics, recalibration, and fit's divergence flag."""
+"""Tests for regcode.experiments.ch4_normalization: the E[x^2] mistake, momentum conventions,
+variance shift, evaluation with batch statistics, recalibration (nested models too), and fit's
+divergence flag."""
 
 import numpy as np
 import pytest
 
-from regcode import batchnorm as bn
+from regcode import batchnorm
+from regcode.experiments import ch4_normalization as bn
 from regcode.gradcheck import numerical_gradient_array, rel_error
-from regcode.layers import BatchNorm1d, Dropout, Linear, ReLU, SecondMomentBatchNorm1d, Sequential, mlp
+from regcode.layers import BatchNorm1d, Dropout, Linear, ReLU, Sequential, mlp
 from regcode.losses import softmax_cross_entropy
 from regcode.optim import SGD
 from regcode.train import fit
+
+
+class SecondMomentBatchNorm1d(BatchNorm1d):
+    """The source article's wrong batch norm, as chapter 4 builds it: BatchNorm1d with the wrong kernels."""
+
+    train_forward = staticmethod(bn.batchnorm_forward_second_moment)
+    train_backward = staticmethod(bn.batchnorm_backward_second_moment)
 
 
 def _affine(d, rng):
@@ -24,7 +33,7 @@ def test_second_moment_equals_batchnorm_when_the_mean_is_zero():
     x = rng.normal(size=(16, 5))
     x -= x.mean(axis=0)
     gamma, beta = _affine(5, rng)
-    right, _ = bn.batchnorm_forward(x, gamma, beta)
+    right, _ = batchnorm.batchnorm_forward(x, gamma, beta)
     wrong, _ = bn.batchnorm_forward_second_moment(x, gamma, beta)
     np.testing.assert_allclose(wrong, right, rtol=1e-12, atol=1e-12)
 
@@ -81,11 +90,11 @@ def test_second_moment_and_correct_backward_differ_when_the_mean_is_not_zero():
     x = rng.normal(3.0, 1.0, size=(8, 2))
     dout = rng.normal(size=(8, 2))
     _, wrong_cache = bn.batchnorm_forward_second_moment(x, np.ones(2), np.zeros(2))
-    _, right_cache = bn.batchnorm_forward(x, np.ones(2), np.zeros(2))
+    _, right_cache = batchnorm.batchnorm_forward(x, np.ones(2), np.zeros(2))
     assert (
         rel_error(
             bn.batchnorm_backward_second_moment(dout, wrong_cache)[0],
-            bn.batchnorm_backward(dout, right_cache)[0],
+            batchnorm.batchnorm_backward(dout, right_cache)[0],
         )
         > 0.1
     )
@@ -140,9 +149,9 @@ def test_second_moment_layer_matches_functional_and_gradchecks():
     layer.eval()
     np.testing.assert_allclose(
         layer(x),
-        bn.batchnorm_inference(x, layer.gamma.data, layer.beta.data, layer.running_mean, layer.running_var)[
-            0
-        ],
+        batchnorm.batchnorm_inference(
+            x, layer.gamma.data, layer.beta.data, layer.running_mean, layer.running_var
+        )[0],
     )
     assert layer.backward(dout).shape == x.shape
     with pytest.raises(ValueError, match="x"):
@@ -155,9 +164,7 @@ def test_second_moment_layer_matches_functional_and_gradchecks():
 
 def test_momentum_conversions():
     assert bn.keras_to_torch_momentum(0.99) == pytest.approx(0.01)
-    assert bn.torch_to_keras_momentum(0.1) == pytest.approx(0.9)
-    for m in (0.0, 0.3, 0.999, 1.0):
-        assert bn.torch_to_keras_momentum(bn.keras_to_torch_momentum(m)) == pytest.approx(m)
+    assert bn.keras_to_torch_momentum(0.9) == pytest.approx(0.1)
 
 
 def test_keras_update_equals_torch_update_with_converted_momentum():
@@ -168,7 +175,7 @@ def test_keras_update_equals_torch_update_with_converted_momentum():
     for _ in range(20):
         batch = rng.normal(2.0, 3.0, size=(8, 3))
         mean_keras = keras_momentum * mean_keras + (1 - keras_momentum) * batch.mean(axis=0)
-        mean_torch, var_torch = bn.update_running_stats(
+        mean_torch, var_torch = batchnorm.update_running_stats(
             mean_torch,
             var_torch,
             batch.mean(axis=0),
@@ -179,7 +186,7 @@ def test_keras_update_equals_torch_update_with_converted_momentum():
     np.testing.assert_allclose(mean_torch, mean_keras, rtol=1e-12)
 
 
-@pytest.mark.parametrize("func", [bn.keras_to_torch_momentum, bn.torch_to_keras_momentum])
+@pytest.mark.parametrize("func", [bn.keras_to_torch_momentum])
 def test_momentum_conversion_bad_input(func):
     with pytest.raises(ValueError, match="momentum"):
         func(1.5)
@@ -314,7 +321,7 @@ def test_model_helpers_bad_input(func):
     rng = np.random.default_rng(12)
     model = _bn_net(rng)
     with pytest.raises(TypeError, match="model"):
-        func(Linear(4, 3, rng), np.ones((5, 4)))
+        func("a model", np.ones((5, 4)))
     with pytest.raises(TypeError, match="X"):
         func(model, np.ones((5, 4), dtype=int))
     with pytest.raises(ValueError, match="X"):
@@ -372,3 +379,36 @@ def test_recalibrate_second_moment_layers_with_their_own_statistic():
     eval_out = model(X)
     full_batch = bn.predict_with_batch_statistics(model, X)
     np.testing.assert_allclose(eval_out, full_batch, rtol=5e-3, atol=5e-3)
+
+
+# --- nested models: every helper finds batch norm at any depth (a defect of the first version) ---
+
+
+def _nested(rng, drop_prob=0.3):
+    inner = Sequential(Linear(4, 8, rng, bias=False), BatchNorm1d(8), ReLU(), Dropout(drop_prob, rng))
+    return Sequential(
+        inner, Sequential(Linear(8, 6, rng, bias=False), BatchNorm1d(6), ReLU()), Linear(6, 3, rng)
+    )
+
+
+def test_helpers_find_batch_norm_in_nested_sequentials():
+    rng = np.random.default_rng(17)
+    model = _nested(rng)
+    X = rng.normal(size=(60, 4))
+    layers = bn.batchnorm_layers(model)
+    assert [layer.num_features for layer in layers] == [8, 6]
+    before = [layer.running_var.copy() for layer in layers]
+    bn.recalibrate_batchnorm(model, X)
+    eval_vars = bn.batchnorm_input_variances(model, X, training=False)
+    assert [v.shape for v in eval_vars] == [(8,), (6,)]
+    for layer, var, old in zip(layers, eval_vars, before, strict=True):
+        np.testing.assert_allclose(layer.running_var, var)
+        assert not np.allclose(layer.running_var, old)
+    # Recalibrated, training mode differs only by dropout, which sits before the second batch norm.
+    train_vars = bn.batchnorm_input_variances(model, X, training=True)
+    np.testing.assert_allclose(train_vars[0], eval_vars[0])
+    assert np.mean(train_vars[1]) > np.mean(eval_vars[1])
+    model.eval()
+    plain = model(X[:10])
+    assert not np.allclose(bn.predict_with_batch_statistics(model, X[:10]), plain)
+    np.testing.assert_array_equal(model(X[:10]), plain)  # buffers untouched by the wrong evaluation

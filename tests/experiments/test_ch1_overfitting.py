@@ -1,20 +1,13 @@
-"""Tests for regcode.overfitting (chapter 1)."""
+"""Tests for regcode.experiments.ch1_overfitting (chapter 1)."""
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from regcode.data import make_regression_1d, polynomial_features, true_function
-from regcode.layers import mlp
-from regcode.linear import ridge
-from regcode.losses import softmax_cross_entropy
-from regcode.optim import SGD
-from regcode.overfitting import (
+from regcode.experiments.ch1_overfitting import (
     BiasVariance,
     RandomReLUFeatures,
     bias_variance,
-    early_stopping_epoch,
     fit_polynomial,
     polynomial_bias_variance,
     polynomial_errors,
@@ -22,7 +15,7 @@ from regcode.overfitting import (
     predict_polynomial,
     random_features_curve,
 )
-from regcode.train import fit
+from regcode.linear_model import ridge
 
 
 def rng(seed=0):
@@ -146,65 +139,6 @@ def test_polynomial_bias_variance_without_noise_and_right_degree_has_small_bias(
 
 
 # ---------------------------------------------------------------------------
-# Early stopping
-# ---------------------------------------------------------------------------
-
-
-def test_early_stopping_epoch_examples():
-    curve = [1.0, 0.8, 0.9, 0.85, 0.7, 0.75]
-    assert early_stopping_epoch(curve, patience=2) == (2, 4)
-    assert early_stopping_epoch(curve, patience=3) == (5, None)
-    assert early_stopping_epoch(curve, patience=1) == (2, 3)
-    # an improvement smaller than min_delta does not count
-    assert early_stopping_epoch([1.0, 0.95, 0.9, 0.85], patience=2, min_delta=0.1) == (1, 3)
-
-
-@settings(max_examples=60, deadline=None)
-@given(
-    st.lists(st.floats(0.0, 10.0, allow_nan=False), min_size=1, max_size=40),
-    st.integers(1, 8),
-)
-def test_early_stopping_epoch_properties(curve, patience):
-    best, stop = early_stopping_epoch(curve, patience)
-    seen = curve if stop is None else curve[:stop]
-    # the restored epoch is the first minimum of what was seen
-    assert best == int(np.argmin(seen)) + 1
-    if stop is not None:
-        assert stop - best == patience
-
-
-def test_early_stopping_epoch_agrees_with_fit():
-    data_rng = rng(11)
-    X = data_rng.standard_normal((60, 5))
-    y = (X[:, 0] + 0.8 * data_rng.standard_normal(60) > 0).astype(np.int64)
-    Xv = data_rng.standard_normal((40, 5))
-    yv = (Xv[:, 0] > 0).astype(np.int64)
-
-    def run(**options):
-        run_rng = rng(12)
-        model = mlp((5, 32, 2), run_rng)
-        history = fit(
-            model,
-            softmax_cross_entropy,
-            SGD(model.parameters(), lr=0.5),
-            X,
-            y,
-            epochs=60,
-            batch_size=10,
-            rng=run_rng,
-            X_val=Xv,
-            y_val=yv,
-            **options,
-        )
-        return history
-
-    long_run = run()
-    stopped = run(patience=3)
-    assert stopped.stopped_early
-    assert early_stopping_epoch(long_run.val_loss, 3) == (stopped.best_epoch, stopped.epochs)
-
-
-# ---------------------------------------------------------------------------
 # Random features and double descent
 # ---------------------------------------------------------------------------
 
@@ -322,11 +256,6 @@ x_ok, y_ok = make_regression_1d(10, rng(22))
         (lambda: polynomial_bias_variance([1], rng(), n_repeats=1), ValueError, "n_repeats"),
         (lambda: polynomial_bias_variance([1], rng(), n_train=0), ValueError, "n_train"),
         (lambda: polynomial_bias_variance([1], np.random.RandomState(0)), TypeError, "rng"),
-        (lambda: early_stopping_epoch([1.0, 0.5], 0), ValueError, "patience"),
-        (lambda: early_stopping_epoch([1.0, 0.5], 1.5), TypeError, "patience"),
-        (lambda: early_stopping_epoch([], 2), ValueError, "val_loss"),
-        (lambda: early_stopping_epoch(np.ones((2, 2)), 2), ValueError, "val_loss"),
-        (lambda: early_stopping_epoch([1.0, 0.5], 2, min_delta=-0.1), ValueError, "min_delta"),
         (lambda: RandomReLUFeatures(0, 5, rng()), ValueError, "in_features"),
         (lambda: RandomReLUFeatures(2, 5, rng(), bias_std=-1.0), ValueError, "bias_std"),
         (lambda: RandomReLUFeatures(2, 5, rng())(np.ones((3, 4))), ValueError, "X"),

@@ -21,7 +21,7 @@ import sklearn.linear_model as sk
 from sklearn.preprocessing import StandardScaler
 
 from regcode import data as rdata
-from regcode import linear
+from regcode import linear_model as linear
 
 COEF_TOL = 1e-6
 SK_LASSO = {"tol": 1e-12, "max_iter": 100_000}  # coordinate descent to (near) machine precision

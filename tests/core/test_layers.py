@@ -371,4 +371,95 @@ def test_whole_mlp_with_batchnorm_and_dropout_gradient_check(rng):
 
 def test_module_base_has_no_parameters():
     module = Module()
-    assert module.parameters() == [] and module.state_dict() == {} and module.children() == []
+    assert module.parameters() == [] and module.state_dict() == {} and module.named_children() == []
+    assert module.modules() == [module]
+
+
+# ---------------------------------------------------------------- nested models (torch-style walks)
+
+
+def nested(rng):
+    """Sequential(Sequential(Linear, BatchNorm1d, ReLU, Dropout), Linear): the shape that broke helpers."""
+    inner = Sequential(Linear(4, 6, rng, bias=False), BatchNorm1d(6), ReLU(), Dropout(0.5, rng))
+    return Sequential(inner, Linear(6, 3, rng))
+
+
+def test_modules_and_named_parameters_walk_nested_models(rng):
+    model = nested(rng)
+    assert [type(m).__name__ for m in model.modules()] == [
+        "Sequential", "Sequential", "Linear", "BatchNorm1d", "ReLU", "Dropout", "Linear",
+    ]  # fmt: skip
+    assert [name for name, _ in model.named_modules()] == ["", "0", "0.0", "0.1", "0.2", "0.3", "1"]
+    names = [name for name, _ in model.named_parameters()]
+    assert names == ["0.0.weight", "0.1.gamma", "0.1.beta", "1.weight", "1.bias"]
+    assert [p for _, p in model.named_parameters()] == model.parameters()
+    assert [name for name, _ in model.named_buffers()] == ["0.1.running_mean", "0.1.running_var"]
+    assert sorted(model.state_dict()) == sorted(names + ["0.1.running_mean", "0.1.running_var"])
+
+
+def test_state_dict_of_a_nested_model_round_trips(rng):
+    source, target = nested(np.random.default_rng(1)), nested(np.random.default_rng(2))
+    source.train()(rng.standard_normal((5, 4)))  # moves the running statistics
+    target.load_state_dict(source.state_dict())
+    for key, value in source.state_dict().items():
+        np.testing.assert_array_equal(target.state_dict()[key], value)
+
+
+def test_eval_reaches_every_nested_layer(rng):
+    model = nested(rng).eval()
+    assert not any(m.training for m in model.modules())
+    x = rng.standard_normal((5, 4))
+    np.testing.assert_array_equal(model(x), model(x))  # dropout off, running statistics
+
+
+# ---------------------------------------------------------------- defects the review found (regressions)
+
+
+def test_parameter_keeps_its_own_copy_of_the_data(rng):
+    data = np.ones(3)
+    p = Parameter(data)
+    p.data -= 1.0  # what an optimiser does, in place
+    np.testing.assert_array_equal(data, np.ones(3))  # the caller's array is untouched
+
+
+def test_accumulate_never_aliases_the_callers_gradient():
+    p = Parameter(np.zeros(2))
+    grad = np.array([1.0, 2.0])
+    p.accumulate(grad)
+    p.accumulate(np.array([0.5, 0.5]))
+    np.testing.assert_array_equal(grad, [1.0, 2.0])
+    np.testing.assert_array_equal(p.grad, [1.5, 2.5])
+
+
+@pytest.mark.parametrize("make", [ReLU, lambda: Dropout(0.5, np.random.default_rng(0))])
+def test_relu_and_dropout_backward_before_forward_raise(make):
+    with pytest.raises(RuntimeError, match="backward called before forward"):
+        make().backward(np.ones((2, 3)))
+
+
+def test_dropout_backward_in_eval_mode_after_forward_is_the_identity(rng):
+    layer = Dropout(0.5, rng).eval()
+    x = rng.standard_normal((2, 3))
+    np.testing.assert_array_equal(layer(x), x)
+    np.testing.assert_array_equal(layer.backward(x), x)
+
+
+def test_mlp_dropout_masks_do_not_move_the_initial_weights_or_each_other():
+    weights = [
+        [p.data.copy() for p in mlp((4, 8, 8, 2), np.random.default_rng(0), drop_prob=p).parameters()]
+        for p in (0.0, 0.5)
+    ]
+    for a, b in zip(*weights, strict=True):
+        np.testing.assert_array_equal(a, b)
+    # The masks come from their own stream: drawing them does not consume the init stream.
+    init = np.random.default_rng(0)
+    model = mlp((4, 8, 2), init, drop_prob=0.5)
+    state = init.bit_generator.state
+    out = model(np.ones((3, 4)))
+    assert init.bit_generator.state == state
+    assert np.any(out != model(np.ones((3, 4))))  # yet every pass draws a fresh mask
+
+
+def test_mlp_error_names_the_bad_size():
+    with pytest.raises(ValueError, match=r"^sizes\[1\] must be >= 1, got 0"):
+        mlp((5, 0, 2), np.random.default_rng(0))

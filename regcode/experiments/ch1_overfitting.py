@@ -2,12 +2,13 @@
 
 Polynomial least squares on the synthetic problem of
 :func:`regcode.data.make_regression_1d` (validation curves, learning curves
-and a Monte Carlo bias-variance decomposition), the stopping rule of early
-stopping applied to a recorded validation curve, and minimum-norm least
-squares on random ReLU features (double descent).
+and a Monte Carlo bias-variance decomposition), and minimum-norm least
+squares on random ReLU features (double descent). The stopping rule of
+early stopping is :func:`regcode.train.early_stopping_epoch`, the rule that
+:func:`regcode.train.fit` applies.
 
 Fits reuse :func:`regcode.data.polynomial_features` and
-:func:`regcode.linear.ridge`; with ``lam=0`` the latter is the minimum-norm
+:func:`regcode.linear_model.ridge`; with ``lam=0`` the latter is the minimum-norm
 least-squares solution (``numpy.linalg.lstsq``), which is the unique least-
 squares solution when the columns are independent and the interpolating
 solution of smallest norm when there are more columns than rows.
@@ -22,21 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import check_array, check_dtype, check_int, check_rng, check_scalar
-from .data import make_regression_1d, polynomial_features, true_function
-from .linear import ridge
-
-
-def _check_int_sequence(values, name, low):
-    """A non-empty 1-D sequence of integers >= ``low``, as an int array."""
-    arr = np.asarray(values)
-    if arr.ndim != 1 or arr.size == 0:
-        raise ValueError(f"{name} must be a non-empty 1-D sequence of integers, got shape {arr.shape}")
-    if not np.issubdtype(arr.dtype, np.integer):
-        raise TypeError(f"{name} must hold integers, got dtype {arr.dtype}")
-    if arr.min() < low:
-        raise ValueError(f"{name} must be >= {low}, got a minimum of {arr.min()}")
-    return arr.astype(int)
+from .._validation import check_array, check_dtype, check_int, check_int_sequence, check_rng, check_scalar
+from ..data import make_regression_1d, polynomial_features, true_function
+from ..linear_model import ridge
 
 
 def _check_pair(x, y, x_name, y_name):
@@ -60,7 +49,7 @@ def fit_polynomial(x, y, degree):
     r"""Least-squares polynomial of the given degree (minimum norm if underdetermined).
 
     Minimises :math:`\sum_i (y_i - \sum_{j=0}^{d} c_j x_i^j)^2` with
-    :func:`regcode.linear.ridge` at ``lam=0``. With ``degree + 1 > len(x)``
+    :func:`regcode.linear_model.ridge` at ``lam=0``. With ``degree + 1 > len(x)``
     the polynomial interpolates the data and the coefficients of smallest
     Euclidean norm are returned.
 
@@ -110,7 +99,7 @@ def polynomial_errors(x_train, y_train, x_eval, y_eval, degrees):
     """
     x_train, y_train = _check_pair(x_train, y_train, "x_train", "y_train")
     x_eval, y_eval = _check_pair(x_eval, y_eval, "x_eval", "y_eval")
-    degrees = _check_int_sequence(degrees, "degrees", low=0)
+    degrees = check_int_sequence(degrees, "degrees", low=0)
     train_mse = np.empty(degrees.size)
     eval_mse = np.empty(degrees.size)
     for i, degree in enumerate(degrees):
@@ -152,7 +141,7 @@ def polynomial_learning_curve(degree, sizes, rng, *, n_repeats=20, n_val=1000, n
         Means (or medians) over the repeats.
     """
     degree = check_int(degree, "degree", low=0)
-    sizes = _check_int_sequence(sizes, "sizes", low=1)
+    sizes = check_int_sequence(sizes, "sizes", low=1)
     check_rng(rng)
     n_repeats = check_int(n_repeats, "n_repeats", low=1)
     n_val = check_int(n_val, "n_val", low=1)
@@ -282,7 +271,7 @@ def polynomial_bias_variance(degrees, rng, *, n_train=30, n_repeats=300, n_test=
     -------
     BiasVariance
     """
-    degrees = _check_int_sequence(degrees, "degrees", low=0)
+    degrees = check_int_sequence(degrees, "degrees", low=0)
     check_rng(rng)
     n_train = check_int(n_train, "n_train", low=1)
     n_repeats = check_int(n_repeats, "n_repeats", low=2)
@@ -307,56 +296,6 @@ def polynomial_bias_variance(degrees, rng, *, n_train=30, n_repeats=300, n_test=
         out["test_mse"][i] = test_mse.mean()
         out["test_mse_median"][i] = np.median(test_mse)
     return BiasVariance(degrees=degrees, noise=noise_std**2, **out)
-
-
-# ---------------------------------------------------------------------------
-# Early stopping
-# ---------------------------------------------------------------------------
-
-
-def early_stopping_epoch(val_loss, patience, min_delta=0.0):
-    """Where early stopping would stop on a recorded validation curve.
-
-    The rule of :func:`regcode.train.fit`: an epoch improves on the best so
-    far if its loss is below ``best - min_delta``; training stops after the
-    first epoch that is ``patience`` epochs past the last improvement. The
-    returned best epoch is the last improvement before stopping, i.e. the
-    epoch whose weights ``restore_best`` brings back.
-
-    Parameters
-    ----------
-    val_loss : sequence of float
-        Validation loss after each epoch (``History.val_loss``).
-    patience : int >= 1
-    min_delta : float >= 0
-
-    Returns
-    -------
-    best_epoch : int
-        1-based.
-    stop_epoch : int or None
-        1-based epoch after which training stops, or None if the curve ends first.
-
-    Examples
-    --------
-    >>> early_stopping_epoch([1.0, 0.8, 0.9, 0.85, 0.7, 0.75], patience=2)
-    (2, 4)
-    >>> early_stopping_epoch([1.0, 0.8, 0.9, 0.85, 0.7, 0.75], patience=3)
-    (5, None)
-    """
-    val_loss = np.asarray(val_loss)
-    if val_loss.ndim != 1 or val_loss.size == 0:
-        raise ValueError(f"val_loss must be a non-empty 1-D sequence, got shape {val_loss.shape}")
-    val_loss = check_array(val_loss.astype(np.float64, copy=False), "val_loss", allow_nonfinite=True)
-    patience = check_int(patience, "patience", low=1)
-    min_delta = check_scalar(min_delta, "min_delta", low=0)
-    best_loss, best_epoch = np.inf, 0
-    for epoch, loss in enumerate(val_loss, start=1):
-        if loss < best_loss - min_delta:
-            best_loss, best_epoch = loss, epoch
-        elif epoch - best_epoch >= patience:
-            return best_epoch, epoch
-    return best_epoch, None
 
 
 # ---------------------------------------------------------------------------
@@ -454,7 +393,7 @@ def random_features_curve(
     r"""Train and test error of ridge on random ReLU features, against the number of features.
 
     For each seed and each N in ``n_features``, draws :class:`RandomReLUFeatures`
-    and fits :func:`regcode.linear.ridge` to the features of the training set.
+    and fits :func:`regcode.linear_model.ridge` to the features of the training set.
     With ``lam=0`` this is minimum-norm least squares: the least-squares fit
     for N below the number of training points m, and the interpolating fit of
     smallest norm above it. Test error peaks at the interpolation threshold,
@@ -480,7 +419,7 @@ def random_features_curve(
         Draws the features; the same ``rng`` state gives the same features
         whatever ``lam`` is, so that curves for several ``lam`` are comparable.
     lam : float >= 0
-        Ridge strength (objective of :func:`regcode.linear.ridge`).
+        Ridge strength (objective of :func:`regcode.linear_model.ridge`).
     n_seeds : int >= 1
         Independent feature draws.
     bias_std : float >= 0
@@ -505,7 +444,7 @@ def random_features_curve(
     classification = np.issubdtype(y_train.dtype, np.integer)
     if classification != np.issubdtype(y_test.dtype, np.integer):
         raise TypeError("y_train and y_test must both be integer labels or both be float targets")
-    n_features = _check_int_sequence(n_features, "n_features", low=1)
+    n_features = check_int_sequence(n_features, "n_features", low=1)
     check_rng(rng)
     lam = check_scalar(lam, "lam", low=0)
     n_seeds = check_int(n_seeds, "n_seeds", low=1)
@@ -547,7 +486,6 @@ __all__ = [
     "DoubleDescent",
     "RandomReLUFeatures",
     "bias_variance",
-    "early_stopping_epoch",
     "fit_polynomial",
     "polynomial_bias_variance",
     "polynomial_errors",

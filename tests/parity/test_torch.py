@@ -303,11 +303,11 @@ def test_softmax_cross_entropy_matches_torch(label_smoothing, scale):
 
 
 @pytest.mark.parametrize("shape", [(9,), (9, 3)])
-def test_mse_is_half_sum_over_m_of_torch_mse(shape):
+def test_half_mse_is_half_sum_over_m_of_torch_mse(shape):
     rng = np.random.default_rng(31)
     pred, y = rng.standard_normal((2, *shape))
     m = shape[0]
-    loss, dpred = losses.mse(pred, y)
+    loss, dpred = losses.half_mse(pred, y)
     pt = tt(pred, True)
     loss_t = 0.5 * torch.nn.MSELoss(reduction="sum")(pt, tt(y)) / m
     loss_t.backward()
@@ -543,3 +543,22 @@ def test_mlp_training_steps_match_torch(drop_prob):
     tmodel.eval()
     x = data_rng.standard_normal((5, 6))
     assert_close(model(x), tmodel(tt(x)), f"MLP(p={drop_prob}) eval logits")
+
+
+@pytest.mark.parametrize("cls", ["Adam", "AdamW"])
+def test_float32_adam_steps_stay_float32_and_match_torch(cls):
+    # The whole update runs in float32, as torch's does: no float64 denominator (a review finding).
+    rng = np.random.default_rng(5)
+    w0 = rng.standard_normal((6, 4)).astype(np.float32)
+    ours = layers.Parameter(w0)
+    theirs = torch.tensor(w0, requires_grad=True)
+    opt = getattr(optim, cls)([ours], lr=0.05, weight_decay=0.1)
+    opt_t = getattr(torch.optim, cls)([theirs], lr=0.05, weight_decay=0.1)
+    for _ in range(20):
+        g = rng.standard_normal(w0.shape).astype(np.float32)
+        ours.grad = g
+        theirs.grad = torch.tensor(g)
+        opt.step()
+        opt_t.step()
+        assert ours.data.dtype == np.float32
+    assert_close(ours.data, theirs.detach().numpy(), f"{cls} float32 after 20 steps", atol=1e-5)

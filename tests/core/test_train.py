@@ -2,14 +2,22 @@
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from regcode.layers import Linear, Sequential, mlp
-from regcode.losses import mse, softmax_cross_entropy
+from regcode.layers import Linear, Parameter, Sequential, mlp
+from regcode.losses import half_mse, softmax_cross_entropy
 from regcode.optim import SGD, Adam
-from regcode.penalties import ParameterPenalty
-from regcode.train import evaluate, fit, minibatches, predict
+from regcode.penalties import l1_grad, l1_penalty, l2_grad, l2_penalty
+from regcode.train import (
+    EarlyStopping,
+    ParameterPenalty,
+    early_stopping_epoch,
+    evaluate,
+    fit,
+    minibatches,
+    predict,
+)
 
 
 def classification_data(rng, n=60, d=4, k=3):
@@ -89,7 +97,7 @@ def test_fit_regression_has_no_accuracy_and_no_validation_by_default(rng):
     X = rng.standard_normal((30, 3))
     y = X @ np.array([[1.0], [-2.0], [0.5]])
     model = linear_model(3)
-    history = fit(model, mse, SGD(model.parameters(), lr=0.1), X, y, epochs=20, batch_size=10, rng=rng)
+    history = fit(model, half_mse, SGD(model.parameters(), lr=0.1), X, y, epochs=20, batch_size=10, rng=rng)
     assert history.epochs == 20 and history.val_loss == [] and history.train_acc == []
     assert history.best_epoch is None
     assert history.train_loss[-1] < 1e-3 * history.train_loss[0]
@@ -132,7 +140,7 @@ def test_early_stopping_stops_after_patience_and_restores_the_best_weights():
     patience = 10
     history = fit(
         model,
-        mse,
+        half_mse,
         SGD(model.parameters(), lr=0.02),
         X,
         y,
@@ -150,7 +158,7 @@ def test_early_stopping_stops_after_patience_and_restores_the_best_weights():
     assert min(history.val_loss) == history.val_loss[best - 1]
     assert all(v >= history.val_loss[best - 1] for v in history.val_loss[best:])
     # The restored model is the one from the best epoch, not the last one.
-    restored_loss, _ = evaluate(model, mse, X_val, y_val)
+    restored_loss, _ = evaluate(model, half_mse, X_val, y_val)
     assert restored_loss == pytest.approx(history.val_loss[best - 1], rel=1e-12)
     assert restored_loss < history.val_loss[-1]
 
@@ -160,7 +168,7 @@ def test_early_stopping_without_restore_keeps_the_last_weights():
     model = linear_model(X.shape[1])
     history = fit(
         model,
-        mse,
+        half_mse,
         SGD(model.parameters(), lr=0.02),
         X,
         y,
@@ -173,7 +181,7 @@ def test_early_stopping_without_restore_keeps_the_last_weights():
         restore_best=False,
     )
     assert history.stopped_early
-    assert evaluate(model, mse, X_val, y_val)[0] == pytest.approx(history.val_loss[-1], rel=1e-12)
+    assert evaluate(model, half_mse, X_val, y_val)[0] == pytest.approx(history.val_loss[-1], rel=1e-12)
 
 
 def test_min_delta_counts_small_improvements_as_none():
@@ -183,7 +191,7 @@ def test_min_delta_counts_small_improvements_as_none():
         model = linear_model(X.shape[1])
         runs[min_delta] = fit(
             model,
-            mse,
+            half_mse,
             SGD(model.parameters(), lr=0.02),
             X,
             y,
@@ -228,7 +236,7 @@ def test_divergence_on_the_last_step_of_an_epoch_is_flagged():
     model[0].weight.data[...] = 1e300
     history = fit(
         model,
-        mse,
+        half_mse,
         SGD(model.parameters(), lr=1e10),
         X,
         y,
@@ -279,5 +287,152 @@ def test_evaluate_and_predict_use_eval_mode_and_restore_the_mode(rng):
 
 def test_evaluate_regression_has_no_accuracy(rng):
     X = rng.standard_normal((5, 2))
-    loss, acc = evaluate(linear_model(2), mse, X, np.zeros((5, 1)))
+    loss, acc = evaluate(linear_model(2), half_mse, X, np.zeros((5, 1)))
     assert acc is None and loss > 0
+
+
+# ---------------------------------------------------------------- ParameterPenalty (owned by train)
+
+
+@pytest.mark.parametrize(
+    ("kind", "value_fn", "grad_fn"), [("l2", l2_penalty, l2_grad), ("l1", l1_penalty, l1_grad)]
+)
+def test_parameter_penalty_adds_value_and_gradient(rng, kind, value_fn, grad_fn):
+    a = Parameter(rng.standard_normal((3, 2)))
+    b = Parameter(rng.standard_normal(4))
+    existing = rng.standard_normal((3, 2))
+    a.grad = existing.copy()  # a gradient from the data loss is already there
+    penalty = ParameterPenalty([a, b], lam=0.3, kind=kind)
+    total = penalty()
+    assert total == pytest.approx(value_fn(a.data, 0.3) + value_fn(b.data, 0.3))
+    np.testing.assert_allclose(a.grad, existing + grad_fn(a.data, 0.3))
+    np.testing.assert_allclose(b.grad, grad_fn(b.data, 0.3))
+
+
+def test_parameter_penalty_leaves_other_parameters_alone(rng):
+    a, b = Parameter(rng.standard_normal(3)), Parameter(rng.standard_normal(3))
+    ParameterPenalty([a], lam=1.0)()
+    assert b.grad is None
+
+
+# ------------------------------------------------ early stopping: one rule, in fit and on recorded curves
+
+
+def test_early_stopping_epoch_examples():
+    curve = [1.0, 0.8, 0.9, 0.85, 0.7, 0.75]
+    assert early_stopping_epoch(curve, patience=2) == (2, 4)
+    assert early_stopping_epoch(curve, patience=3) == (5, None)
+    assert early_stopping_epoch(curve, patience=1) == (2, 3)
+    # an improvement smaller than min_delta does not count
+    assert early_stopping_epoch([1.0, 0.95, 0.9, 0.85], patience=2, min_delta=0.1) == (1, 3)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.floats(0.0, 10.0, allow_nan=False), min_size=1, max_size=40),
+    st.integers(1, 8),
+)
+def test_early_stopping_epoch_properties(curve, patience):
+    best, stop = early_stopping_epoch(curve, patience)
+    seen = curve if stop is None else curve[:stop]
+    # the restored epoch is the first minimum of what was seen
+    assert best == int(np.argmin(seen)) + 1
+    if stop is not None:
+        assert stop - best == patience
+
+
+def test_early_stopping_epoch_agrees_with_fit():
+    data_rng = np.random.default_rng(11)
+    X = data_rng.standard_normal((60, 5))
+    y = (X[:, 0] + 0.8 * data_rng.standard_normal(60) > 0).astype(np.int64)
+    Xv = data_rng.standard_normal((40, 5))
+    yv = (Xv[:, 0] > 0).astype(np.int64)
+
+    def run(**options):
+        run_rng = np.random.default_rng(12)
+        model = mlp((5, 32, 2), run_rng)
+        history = fit(
+            model,
+            softmax_cross_entropy,
+            SGD(model.parameters(), lr=0.5),
+            X,
+            y,
+            epochs=60,
+            batch_size=10,
+            rng=run_rng,
+            X_val=Xv,
+            y_val=yv,
+            **options,
+        )
+        return history
+
+    long_run = run()
+    stopped = run(patience=3)
+    assert stopped.stopped_early
+    assert early_stopping_epoch(long_run.val_loss, 3) == (stopped.best_epoch, stopped.epochs)
+
+
+# ---------------------------------------------------------------- callbacks, penalties and the defects fixed
+
+
+def small_problem(seed=0):
+    data_rng = np.random.default_rng(seed)
+    X = data_rng.standard_normal((30, 3))
+    return X, (X[:, 0] > 0).astype(np.int64)
+
+
+def test_callback_sees_every_epoch_after_its_metrics():
+    X, y = small_problem()
+    model = mlp((3, 8, 2), np.random.default_rng(1))
+    seen = []
+
+    def callback(epoch, cb_model, history):
+        assert cb_model is model
+        seen.append((epoch, history.epochs, float(np.abs(model.layers[0].weight.data).sum())))
+
+    fit(model, softmax_cross_entropy, SGD(model.parameters(), lr=0.1), X, y,
+        epochs=4, batch_size=10, rng=np.random.default_rng(2), callback=callback)  # fmt: skip
+    assert [(e, n) for e, n, _ in seen] == [(1, 1), (2, 2), (3, 3), (4, 4)]
+    assert len({w for *_, w in seen}) == 4  # the weights moved between calls
+
+
+def test_fit_records_the_penalty_it_adds():
+    X, y = small_problem()
+    model = mlp((3, 8, 2), np.random.default_rng(1))
+    penalty = ParameterPenalty([model.layers[0].weight], lam=0.1)
+    history = fit(model, softmax_cross_entropy, SGD(model.parameters(), lr=0.1), X, y,
+                  epochs=3, batch_size=10, rng=np.random.default_rng(2), penalty=penalty)  # fmt: skip
+    assert len(history.penalty) == 3
+    assert history.penalty[-1] == pytest.approx(l2_penalty(model.layers[0].weight.data, 0.1))
+
+
+def test_fit_accepts_labels_as_a_list():
+    X, y = small_problem()
+    model = mlp((3, 8, 2), np.random.default_rng(1))
+    history = fit(model, softmax_cross_entropy, SGD(model.parameters(), lr=0.1), X, list(y),
+                  epochs=2, batch_size=10, rng=np.random.default_rng(2), X_val=X, y_val=list(y))  # fmt: skip
+    assert history.epochs == 2 and len(history.val_acc) == 2
+
+
+def test_fit_refuses_an_optimiser_built_on_another_models_parameters():
+    X, y = small_problem()
+    model, other = mlp((3, 8, 2), np.random.default_rng(1)), mlp((3, 8, 2), np.random.default_rng(1))
+    with pytest.raises(ValueError, match="^optimizer updates 4 parameter"):
+        fit(model, softmax_cross_entropy, SGD(other.parameters(), lr=0.1), X, y,
+            epochs=1, batch_size=10, rng=np.random.default_rng(2))  # fmt: skip
+
+
+def test_an_optimiser_on_a_subset_of_the_parameters_is_fine():
+    X, y = small_problem()
+    model = mlp((3, 8, 2), np.random.default_rng(1))
+    first = model.layers[0].weight.data.copy()
+    fit(model, softmax_cross_entropy, SGD(model.layers[-1].parameters(), lr=0.1), X, y,
+        epochs=1, batch_size=10, rng=np.random.default_rng(2))  # fmt: skip
+    np.testing.assert_array_equal(model.layers[0].weight.data, first)  # frozen: not in the optimiser
+
+
+def test_early_stopping_rule_counts_patience_from_the_last_improvement():
+    rule = EarlyStopping(patience=2, min_delta=0.05)
+    decisions = [rule.update(loss) for loss in [1.0, 0.97, 0.9, 0.89, 0.88]]
+    # 0.97 and 0.89 improve by less than min_delta: epochs 2 and 4 do not count.
+    assert decisions == [False, False, False, False, True] and rule.best_epoch == 3
