@@ -21,7 +21,7 @@ Sections (``--only`` takes a comma-separated subset):
     products alone (three forward, three weight gradients, two input
     gradients), in numpy with the same dtype: no implementation beats it.
 ``lasso``
-    ``regcode.linear.lasso_path`` against ``sklearn.linear_model.lasso_path``
+    ``regcode.linear_model.lasso_path`` against ``sklearn.linear_model.lasso_path``
     on the diabetes data (standardised, centred target), 100 strengths from
     lam_max down to lam_max / 1000, both with ``tol=1e-10``; the coefficients
     must agree to 1e-6 (asserted). Accuracy is also reported as the largest
@@ -111,7 +111,7 @@ sys.path.insert(0, str(ROOT))
 
 from regcode import layers  # noqa: E402
 from regcode.data import load_diabetes  # noqa: E402
-from regcode.linear import lasso_lam_max, lasso_path  # noqa: E402
+from regcode.linear_model import lasso_lam_max, lasso_path  # noqa: E402
 from regcode.losses import softmax_cross_entropy  # noqa: E402
 from regcode.optim import AdamW, decay_groups  # noqa: E402
 

@@ -11,6 +11,7 @@ import numbers
 import numpy as np
 
 FLOAT_DTYPES = (np.float32, np.float64)
+_FLOAT_CHARS = "fd"  # the dtype characters of float32 and float64
 
 
 def check_array(x, name, *, ndim=None, min_rows=None, allow_nonfinite=False):
@@ -20,14 +21,14 @@ def check_array(x, name, *, ndim=None, min_rows=None, allow_nonfinite=False):
     never silently converted, because integer division and overflow give
     wrong answers). NaN or infinite entries raise ``ValueError``.
     """
-    arr = np.asarray(x)
-    if arr.dtype not in FLOAT_DTYPES:
+    arr = x if type(x) is np.ndarray else np.asarray(x)
+    if arr.dtype.char not in _FLOAT_CHARS:
         raise TypeError(f"{name} must be a float32 or float64 array, got dtype {arr.dtype}")
-    if ndim is not None and arr.ndim not in np.atleast_1d(ndim):
+    if ndim is not None and arr.ndim not in ((ndim,) if isinstance(ndim, int) else ndim):
         raise ValueError(f"{name} must be {_ndim_text(ndim)}, got shape {arr.shape}")
     if min_rows is not None and arr.shape[0] < min_rows:
         raise ValueError(f"{name} must have at least {min_rows} rows, got shape {arr.shape}")
-    if not allow_nonfinite and not np.all(np.isfinite(arr)):
+    if not allow_nonfinite and not np.isfinite(arr).all():
         raise ValueError(f"{name} contains NaN or infinite values")
     return arr
 

@@ -87,9 +87,10 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5):
 
 def _batchnorm_forward(x, gamma, beta, eps):
     """The arithmetic of :func:`batchnorm_forward` (layers check their input once, at the boundary)."""
-    mean = x.mean(axis=0)
+    n = x.shape[0]
+    mean = x.sum(axis=0) / n
     xc = x - mean
-    var = np.mean(xc * xc, axis=0)
+    var = (xc * xc).sum(axis=0) / n
     inv_std = 1.0 / np.sqrt(var + x.dtype.type(eps))
     xhat = xc * inv_std
     return xhat * gamma + beta, NormCache(xhat, inv_std, gamma, mean, var)
@@ -279,9 +280,10 @@ def layernorm_forward(x, gamma, beta, eps=1e-5):
 
 
 def _layernorm_forward(x, gamma, beta, eps):
-    mean = x.mean(axis=1, keepdims=True)
+    d = x.shape[1]
+    mean = x.sum(axis=1, keepdims=True) / d
     xc = x - mean
-    var = np.mean(xc * xc, axis=1, keepdims=True)
+    var = (xc * xc).sum(axis=1, keepdims=True) / d
     inv_std = 1.0 / np.sqrt(var + x.dtype.type(eps))
     xhat = xc * inv_std
     return xhat * gamma + beta, NormCache(xhat, inv_std, gamma, mean, var)

@@ -59,12 +59,12 @@ class Parameter:
     def accumulate(self, grad):
         """Add ``grad`` to ``self.grad`` (gradients add up until ``zero_grad``).
 
-        The first gradient is copied, so the caller's array is never changed later.
+        The array passed in is never written to: the first gradient is kept as it is
+        (the layers hand over arrays they have just computed, and copying 84k weights
+        at every step would cost more than the step's products), and each later one
+        is added into a new array.
         """
-        if self.grad is None:
-            self.grad = np.array(grad, dtype=self.data.dtype, copy=True)
-        else:
-            self.grad += grad
+        self.grad = grad if self.grad is None else self.grad + grad
 
     def __repr__(self):
         return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype}, decay={self.decay})"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import sys
 
-import numpy as np
+import numpy  # noqa: F401 - threadpoolctl sees only the BLAS of modules already loaded
 from threadpoolctl import threadpool_info
 
 # OpenBLAS reports some kernels under another name.
@@ -37,10 +37,12 @@ def main():
     if wanted_kernel:
         expected = ALIASES.get(wanted_kernel.lower(), wanted_kernel.lower())
         if str(info.get("architecture", "")).lower() != expected:
-            problems.append(f"OPENBLAS_CORETYPE={wanted_kernel} but the kernel in use is {info.get('architecture')}")
+            in_use = info.get("architecture")
+            problems.append(f"OPENBLAS_CORETYPE={wanted_kernel} but the kernel in use is {in_use}")
     wanted_threads = os.environ.get("OPENBLAS_NUM_THREADS")
     if wanted_threads and int(wanted_threads) != info["num_threads"]:
-        problems.append(f"OPENBLAS_NUM_THREADS={wanted_threads} but OpenBLAS uses {info['num_threads']} thread(s)")
+        threads = info["num_threads"]
+        problems.append(f"OPENBLAS_NUM_THREADS={wanted_threads} but OpenBLAS uses {threads} thread(s)")
     for feature in os.environ.get("NPY_DISABLE_CPU_FEATURES", "").split():
         if feature in features:
             problems.append(f"NPY_DISABLE_CPU_FEATURES names {feature}, which numpy still uses")

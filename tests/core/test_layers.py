@@ -422,7 +422,7 @@ def test_parameter_keeps_its_own_copy_of_the_data(rng):
     np.testing.assert_array_equal(data, np.ones(3))  # the caller's array is untouched
 
 
-def test_accumulate_never_aliases_the_callers_gradient():
+def test_accumulate_never_writes_into_the_callers_gradient():
     p = Parameter(np.zeros(2))
     grad = np.array([1.0, 2.0])
     p.accumulate(grad)

@@ -257,3 +257,21 @@ def test_adamw_decay_is_decoupled_from_the_adaptive_scaling():
     # without gradient take a whole normalised step (lr), 10x the decoupled decay.
     assert w_adamw[0] == pytest.approx(1.0 - 0.1 * 0.1)
     assert w_adam[0] == pytest.approx(1.0 - 0.1, rel=1e-6)
+
+
+@pytest.mark.parametrize("cls", [SGD, Adam, AdamW])
+def test_in_place_step_and_functional_update_give_the_same_bits(cls, rng):
+    # The optimisers update in place into reused arrays; a gradient of another dtype takes the
+    # functional path instead. Both must follow the same arithmetic.
+    kwargs = {"lr": 0.01, "weight_decay": 0.05} | ({"momentum": 0.9} if cls is SGD else {})
+    start = rng.standard_normal(6)
+    fast, slow = Parameter(start), Parameter(start)
+    opt_fast, opt_slow = cls([fast], **kwargs), cls([slow], **kwargs)
+    for _ in range(4):
+        g = rng.standard_normal(6)
+        fast.grad = g
+        slow.grad = [float(v) for v in g]  # a list: not an ndarray, so the functional path runs
+        opt_fast.step()
+        opt_slow.step()
+    assert opt_fast._scratch and not opt_slow._scratch  # each took the path it was meant to
+    np.testing.assert_array_equal(fast.data, slow.data)

@@ -19,6 +19,7 @@ import regcode
 import regcode.affine as A
 import regcode.batchnorm as B
 import regcode.book as book
+import regcode.checks as CH
 import regcode.data as DA
 import regcode.dropout as D
 import regcode.experiments.ch1_overfitting as OF
@@ -600,6 +601,19 @@ CASES = [
         "h",
     ),
     case(G.rel_error, lambda: G.rel_error(ones(3), ones(4)), ValueError, "a"),
+    # ------------------------------------------------------------ checks (the labs' checkers)
+    *[
+        case(getattr(CH, name), lambda name=name: getattr(CH, name)(3), TypeError, "fn")
+        for name in (
+            "check_l1_penalty", "check_l2_penalty", "check_penalized_loss", "check_soft_threshold",
+            "check_dropout_forward", "check_batchnorm_forward", "check_update_running_stats",
+            "check_adamw_update",
+        )
+    ],  # fmt: skip
+    case(CH.check_dropout_backward, lambda: CH.check_dropout_backward(3, abs), TypeError, "forward"),
+    case(CH.check_dropout_backward, lambda: CH.check_dropout_backward(abs, None), TypeError, "backward"),
+    case(CH.check_batchnorm_backward, lambda: CH.check_batchnorm_backward("f", abs), TypeError, "forward"),
+    case(CH.check_batchnorm_backward, lambda: CH.check_batchnorm_backward(abs, 1), TypeError, "backward"),
     # ------------------------------------------------------------ book
     case(book.glue, lambda: book.glue(3, 0.5), TypeError, "name"),
     case(book.glue, lambda: book.glue("", 0.5, fmt=".1f"), ValueError, "name"),
