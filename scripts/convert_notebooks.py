@@ -362,13 +362,14 @@ def _reference(role, content, state):
             text = title.replace("%s", target.number).replace("{number}", target.number)
             text = text.replace("{name}", _inline(target.title or "", state))
         return _link(text, target, label, state)
-    # {ref}: the explicit title, else the target's title, as the book shows it.
-    if title is None:
-        if target.title is None:
-            raise ConversionError(f"{state.where}: {{ref}} to {label!r} needs an explicit title")
-        title = _inline(target.title, state)
-    text = f"*{title}*" if target.kind == "section" and target.doc == state.doc else title
-    return _link(text, target, label, state)
+    # {ref}: the explicit title, else the target's title (in italics within the chapter, where it
+    # is not a link: "one of the mistakes in *Common mistakes*").
+    if title is not None:
+        return _link(title, target, label, state)
+    if target.title is None:
+        raise ConversionError(f"{state.where}: {{ref}} to {label!r} needs an explicit title")
+    title = _inline(target.title, state)
+    return _link(f"*{title}*" if target.doc == state.doc else title, target, label, state)
 
 
 def _cite(role, content, state):
