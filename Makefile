@@ -39,7 +39,7 @@ help:
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet pip==26.3
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
@@ -53,6 +53,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check regcode tests book scripts benchmarks
 	$(BIN)/ruff format --check regcode tests scripts benchmarks
 	$(BIN)/lint-imports
+	$(BIN)/python scripts/check_docstrings.py
 
 # pytest exits 5 when it collects nothing: that is a broken suite, so say so and fail.
 unit: $(STAMP)
