@@ -56,6 +56,13 @@ def l1_grad(w, lam):
     :math:`[-\lambda, \lambda]` is a subgradient and we return 0, as
     ``numpy.sign`` and PyTorch's autograd do.
 
+    Parameters
+    ----------
+    w : ndarray of float, any shape
+        Weights.
+    lam : float >= 0
+        Penalty strength :math:`\lambda`.
+
     Returns
     -------
     ndarray, same shape and dtype as ``w``
@@ -77,6 +84,17 @@ def l2_penalty(w, lam):
     The factor 1/2 makes the gradient :math:`\lambda w`, so that SGD on the
     penalised loss is exactly "weight decay" by :math:`\eta\lambda` per step.
 
+    Parameters
+    ----------
+    w : ndarray of float, any shape
+        Weights.
+    lam : float >= 0
+        Penalty strength :math:`\lambda`.
+
+    Returns
+    -------
+    float
+
     Examples
     --------
     >>> import numpy as np
@@ -90,6 +108,17 @@ def l2_penalty(w, lam):
 
 def l2_grad(w, lam):
     r"""Gradient of the L2 penalty: :math:`\lambda w`.
+
+    Parameters
+    ----------
+    w : ndarray of float, any shape
+        Weights.
+    lam : float >= 0
+        Penalty strength :math:`\lambda`.
+
+    Returns
+    -------
+    ndarray, same shape and dtype as ``w``
 
     Examples
     --------
@@ -111,6 +140,16 @@ def soft_threshold(w, t):
 
     Entries with :math:`|w_i| \le t` become exactly 0, which is why proximal
     gradient methods give sparse solutions and subgradient descent does not.
+
+    Parameters
+    ----------
+    w : ndarray of float, any shape
+    t : float >= 0
+        Threshold, :math:`\eta\lambda` in a proximal gradient step of size :math:`\eta`.
+
+    Returns
+    -------
+    ndarray, same shape and dtype as ``w``
 
     Examples
     --------
