@@ -86,6 +86,29 @@ def lasso_lam_max(X, y):
     r"""Smallest :math:`\lambda` whose lasso solution is all zeros.
 
     .. math:: \lambda_{\max} = \|X^\top y\|_\infty / m
+
+    At :math:`w = 0` the subgradient condition of the lasso objective is
+    :math:`|X_j^\top y| / m \le \lambda` for every column j; a lasso path
+    starts at this value (see :func:`lasso_path`).
+
+    Parameters
+    ----------
+    X : ndarray of shape (m, n)
+    y : ndarray of shape (m,)
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])
+    >>> y = np.array([2.0, 0.1, -2.0, -0.1])
+    >>> lasso_lam_max(X, y)  # X^T y / m = (1, 0.05)
+    1.0
+    >>> lasso(X, y, lam=1.0)
+    array([0., 0.])
     """
     X, y = _check_xy(X, y)
     return float(np.max(np.abs(X.T @ y)) / X.shape[0])
@@ -241,12 +264,26 @@ def lasso_path(X, y, lams, *, tol=1e-10, max_iter=100_000):
     X : ndarray of shape (m, n)
     y : ndarray of shape (m,)
     lams : array-like of shape (k,), each >= 0
+    tol : float > 0
+        Tolerance of each solve, as in :func:`lasso`.
+    max_iter : int >= 1
+        Iteration limit of each solve, as in :func:`lasso`.
 
     Returns
     -------
     coefs : ndarray of shape (k, n)
         Row ``i`` is the solution for ``lams[i]``. (scikit-learn's
         ``lasso_path`` returns the transpose, shape (n, k).)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])
+    >>> y = np.array([2.0, 0.1, -2.0, -0.1])
+    >>> np.round(lasso_path(X, y, [1.0, 0.5, 0.0]), 6)  # coefficients enter as lambda decreases
+    array([[0. , 0. ],
+           [1. , 0. ],
+           [2. , 0.1]])
     """
     X, y = _check_xy(X, y)
     lams = _check_lams(lams)
