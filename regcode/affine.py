@@ -120,8 +120,12 @@ def relu_forward(x):
     Examples
     --------
     >>> import numpy as np
-    >>> relu_forward(np.array([-1.0, 0.0, 2.0]))[0]
-    array([0., 0., 2.])
+    >>> x = np.array([-1.0, 0.0, 2.0])
+    >>> out, mask = relu_forward(x)
+    >>> mask
+    array([False, False,  True])
+    >>> bool(np.array_equal(out, np.maximum(x, 0.0)))  # out is x * mask: it prints -0. for x = -1
+    True
     """
     return _relu_forward(check_array(x, "x"))
 
