@@ -125,7 +125,36 @@ def vanilla_dropout_forward(x, p, rng, train=True):
     output, :math:`(1-p)x`, then equals the evaluation output. Inverted
     dropout moves the factor into training so that evaluation is the identity.
 
-    Returns ``(out, mask)`` where ``mask`` is the 0/1 keep-mask (``None`` in evaluation).
+    .. math:: \mathrm{out} = m \odot x,\quad m_{ij} \sim \mathrm{Bernoulli}(1 - p)
+              \ \text{(training)},\qquad
+              \mathrm{out} = (1 - p)\,x\ \text{(evaluation)}
+
+    Parameters
+    ----------
+    x : ndarray of float, any shape
+        Input activations, e.g. shape (N, D).
+    p : float in [0, 1)
+        Probability of dropping each entry.
+    rng : numpy.random.Generator
+        Source of the mask. May be ``None`` when ``train=False``.
+    train : bool
+        Training (random mask, no scaling) or evaluation (scaling by :math:`1-p`).
+
+    Returns
+    -------
+    out : ndarray, same shape and dtype as ``x``
+    mask : ndarray or None
+        The 0/1 keep-mask :math:`m`, same shape and dtype as ``x`` (``None`` in evaluation).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> out, mask = vanilla_dropout_forward(np.ones((2, 4)), p=0.5, rng=np.random.default_rng(0))
+    >>> out  # the mask of dropout_forward with the same seed, unscaled
+    array([[1., 0., 0., 0.],
+           [1., 1., 1., 1.]])
+    >>> vanilla_dropout_forward(np.ones((1, 4)), p=0.5, rng=None, train=False)
+    (array([[0.5, 0.5, 0.5, 0.5]]), None)
     """
     x = check_array(x, "x")
     p = _check_p(p)
