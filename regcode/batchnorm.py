@@ -146,6 +146,27 @@ def batchnorm_backward_staged(dout, cache):
     Slower and longer than :func:`batchnorm_backward` but follows the graph
     ``x -> (x - mu) -> var -> 1/sqrt(var + eps) -> xhat -> gamma*xhat + beta``
     node by node, as chapter 4 derives it. Same inputs and outputs.
+
+    Parameters
+    ----------
+    dout : ndarray of shape (N, D)
+    cache : NormCache from :func:`batchnorm_forward`
+
+    Returns
+    -------
+    dx : ndarray of shape (N, D)
+    dgamma, dbeta : ndarray of shape (D,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> x, dout = rng.standard_normal((5, 3)), rng.standard_normal((5, 3))
+    >>> _, cache = batchnorm_forward(x, np.ones(3), np.zeros(3))
+    >>> dx, _, _ = batchnorm_backward(dout, cache)
+    >>> dx_staged, _, _ = batchnorm_backward_staged(dout, cache)
+    >>> bool(np.allclose(dx, dx_staged))
+    True
     """
     dout = _check_dout(dout, cache)
     xhat, inv_std, gamma = cache.xhat, cache.inv_std, cache.gamma
@@ -169,6 +190,16 @@ def batchnorm_inference(x, gamma, beta, running_mean, running_var, eps=1e-5):
     .. math:: y = \gamma \frac{x - \hat\mu}{\sqrt{\hat\sigma^2 + \varepsilon}} + \beta
 
     An affine map of each feature, independent of the rest of the batch.
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, D)
+    gamma, beta : ndarray of shape (D,)
+    running_mean : ndarray of shape (D,)
+        :math:`\hat\mu`, from :func:`update_running_stats`.
+    running_var : ndarray of shape (D,), entries >= 0
+        :math:`\hat\sigma^2`, from :func:`update_running_stats`.
+    eps : float > 0
 
     Returns
     -------
@@ -196,7 +227,25 @@ def _batchnorm_inference(x, gamma, beta, running_mean, running_var, eps):
 
 
 def batchnorm_inference_backward(dout, cache):
-    """Backward pass of :func:`batchnorm_inference`: the statistics are constants here."""
+    r"""Backward pass of :func:`batchnorm_inference`: the statistics are constants here.
+
+    .. math::
+        \frac{\partial L}{\partial x} = \frac{\gamma\, g}{\sqrt{\hat\sigma^2 + \varepsilon}},\quad
+        \frac{\partial L}{\partial \gamma} = \sum_i g_i \hat x_i,\quad
+        \frac{\partial L}{\partial \beta} = \sum_i g_i
+
+    with :math:`g = \partial L/\partial y` (``dout``).
+
+    Parameters
+    ----------
+    dout : ndarray of shape (N, D)
+    cache : NormCache from :func:`batchnorm_inference`
+
+    Returns
+    -------
+    dx : ndarray of shape (N, D)
+    dgamma, dbeta : ndarray of shape (D,)
+    """
     return _batchnorm_inference_backward(_check_dout(dout, cache), cache)
 
 
@@ -296,6 +345,11 @@ def layernorm_backward(dout, cache):
         \frac{\partial L}{\partial x_{i\cdot}} = \frac{1}{D\sigma_i}
             \Big(D h_{i\cdot} - \sum_j h_{ij} - \hat x_{i\cdot} \sum_j h_{ij}\hat x_{ij}\Big),
         \quad h = \gamma \odot g
+
+    Parameters
+    ----------
+    dout : ndarray of shape (N, D)
+    cache : NormCache from :func:`layernorm_forward`
 
     Returns
     -------
