@@ -70,6 +70,29 @@ def rel_error(a, b):
 
     A correct float64 backward pass usually gives below 1e-7; 1e-2 or more
     means a bug.
+
+    Parameters
+    ----------
+    a, b : array-like of the same shape
+        Typically an analytic gradient and :func:`numerical_gradient`'s estimate.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If ``a`` and ``b`` have different shapes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(rel_error(np.array([1.0, 2.0]), np.array([1.0, 2.2])), 6)  # 0.2 / (2 + 2.2)
+    0.047619
+    >>> x = np.array([1.0, -2.0, 3.0])
+    >>> rel_error(2 * x, numerical_gradient(lambda z: np.sum(z**2), x)) < 1e-7  # the gradient of sum(x**2)
+    True
     """
     a = np.asarray(a, dtype=float)
     b = np.asarray(b, dtype=float)

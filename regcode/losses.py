@@ -8,7 +8,18 @@ from ._validation import check_array, check_labels, check_scalar
 
 
 def log_softmax(logits):
-    """Row-wise log-softmax of (N, K) logits, computed stably (max subtracted first).
+    r"""Row-wise log-softmax of (N, K) logits, computed stably (max subtracted first).
+
+    .. math:: \log \mathrm{softmax}(z_i)_k = (z_{ik} - c_i) - \log \sum_j e^{z_{ij} - c_i},
+              \qquad c_i = \max_j z_{ij}
+
+    Parameters
+    ----------
+    logits : ndarray of shape (N, K)
+
+    Returns
+    -------
+    ndarray of shape (N, K)
 
     Examples
     --------
@@ -22,7 +33,19 @@ def log_softmax(logits):
 
 
 def softmax(logits):
-    """Row-wise softmax of (N, K) logits: probabilities that sum to 1 in each row.
+    r"""Row-wise softmax of (N, K) logits: probabilities that sum to 1 in each row.
+
+    .. math:: \mathrm{softmax}(z_i)_k = \frac{e^{z_{ik}}}{\sum_j e^{z_{ij}}}
+
+    Computed as the exponential of :func:`log_softmax`, so large logits do not overflow.
+
+    Parameters
+    ----------
+    logits : ndarray of shape (N, K)
+
+    Returns
+    -------
+    ndarray of shape (N, K)
 
     Examples
     --------
