@@ -22,17 +22,19 @@ export MALLOC_MMAP_THRESHOLD_ := 33554432
 export MALLOC_TRIM_THRESHOLD_ := 134217728
 
 .PHONY: help setup book test lint unit nbval build-check lab clean notebooks book-nosolutions test-browser pdf bench \
-	execute test-portability
+	execute test-portability lab-source test-student-zip
 
 help:
 	@echo "make book   - set up .venv and build the book into _build/html"
 	@echo "make test   - set up .venv; ruff, unit tests, strict nbval, -W book build"
 	@echo "make test-portability - strict nbval under other BLAS kernels and 2 threads; chapters with SEED = 1, 2, 3"
 	@echo "make execute [NB=book/03_dropout.ipynb] - re-execute chapters in place in a fresh kernel"
-	@echo "make lab    - JupyterLab on book/"
+	@echo "make lab    - JupyterLab on the plain notebooks (converted, with solutions) in _build/notebooks/"
+	@echo "make lab-source       - JupyterLab on the MyST sources in book/ (for authors)"
 	@echo "make test-browser     - every page in headless Chromium (needs Debian's chromium)"
 	@echo "make pdf              - printable PDFs in _build/pdf/ (needs Debian's chromium)"
-	@echo "make notebooks        - _build/notebooks.zip: chapters + regcode for students"
+	@echo "make notebooks        - _build/notebooks.zip (students) and notebooks-solutions.zip: plain chapters + regcode"
+	@echo "make test-student-zip - run every chapter of notebooks.zip in a fresh venv with only its requirements"
 	@echo "make book-nosolutions - the book with every exercise solution removed"
 	@echo "make bench  - benchmarks vs PyTorch/scikit-learn and notebook timings (benchmarks/results/)"
 	@echo "make clean  - remove _build and caches (keeps .venv)"
@@ -108,11 +110,22 @@ bench: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python scripts/make_notebooks_zip.py
 
+# The student zip as a student runs it: a fresh venv (python3 -m venv) with only the zip's
+# requirements.txt, each chapter executed offline from the unzipped folder.
+test-student-zip: notebooks
+	$(BIN)/python scripts/check_student_zip.py --python $(PYTHON)
+
 book-nosolutions: $(STAMP)
 	$(BIN)/python scripts/build_nosolutions.py
 
+# Plain notebooks (instructor variant: every figure inline, solutions collapsed); lab-source opens
+# the MyST sources that authors edit. (--allow-root: containers often run as root.)
 lab: $(STAMP)
-	$(BIN)/jupyter lab book/
+	$(BIN)/python scripts/convert_notebooks.py --variant instructors
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) _build/notebooks/instructors
+
+lab-source: $(STAMP)
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) book/
 
 clean:
 	rm -rf _build .pytest_cache .ruff_cache .hypothesis
