@@ -63,6 +63,11 @@ class Parameter:
         (the layers hand over arrays they have just computed, and copying 84k weights
         at every step would cost more than the step's products), and each later one
         is added into a new array.
+
+        Parameters
+        ----------
+        grad : ndarray of the shape of ``data``
+            Gradient of the loss with respect to ``data``.
         """
         self.grad = grad if self.grad is None else self.grad + grad
 
@@ -100,29 +105,79 @@ class Module:
         return self.forward(check_array(x, "x"))
 
     def forward(self, x):  # pragma: no cover - abstract
-        """Output of the layer for the batch ``x``."""
+        """Output of the layer for the batch ``x``; keeps what :meth:`backward` needs.
+
+        Parameters
+        ----------
+        x : ndarray of shape (N, D)
+            A batch of N samples.
+
+        Returns
+        -------
+        out : ndarray
+            The layer's output, N rows.
+        """
         raise NotImplementedError
 
     def backward(self, dout):  # pragma: no cover - abstract
-        """Gradient with respect to the input of the last ``forward``; accumulates parameter gradients."""
+        """Gradient with respect to the input of the last ``forward``; accumulates parameter gradients.
+
+        Parameters
+        ----------
+        dout : ndarray, same shape as the output of the last :meth:`forward`
+            Gradient of the loss with respect to that output.
+
+        Returns
+        -------
+        dx : ndarray, same shape as the input of the last :meth:`forward`
+        """
         raise NotImplementedError
 
     def named_children(self):
-        """Direct sub-layers as ``(name, layer)`` pairs (none for a leaf layer)."""
+        """Direct sub-layers as ``(name, layer)`` pairs (none for a leaf layer).
+
+        Returns
+        -------
+        list of (str, Module)
+            Empty here; containers such as :class:`Sequential` override it.
+        """
         return []
 
     def named_modules(self, prefix=""):
-        """This layer and every nested layer, depth first, as ``(name, layer)``; this one is ``""``."""
+        """This layer and every nested layer, depth first, as ``(name, layer)``; this one is ``""``.
+
+        Parameters
+        ----------
+        prefix : str
+            Name of this layer; a nested layer is named ``prefix.child`` (``child`` at the top).
+
+        Yields
+        ------
+        name : str
+            Dotted name, e.g. ``"0"`` or ``"block.1"``.
+        module : Module
+        """
         yield prefix, self
         for name, child in self.named_children():
             yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
 
     def modules(self):
-        """This layer and every nested layer, depth first (``torch.nn.Module.modules``)."""
+        """This layer and every nested layer, depth first (``torch.nn.Module.modules``).
+
+        Returns
+        -------
+        list of Module
+            This layer first.
+        """
         return [module for _, module in self.named_modules()]
 
     def named_parameters(self):
-        """Every parameter with its dotted name, e.g. ``("0.weight", Parameter)``, in order."""
+        """Every parameter with its dotted name, e.g. ``("0.weight", Parameter)``, in order.
+
+        Returns
+        -------
+        list of (str, Parameter)
+        """
         return [
             (f"{name}.{attr}" if name else attr, getattr(module, attr))
             for name, module in self.named_modules()
@@ -130,11 +185,23 @@ class Module:
         ]
 
     def parameters(self):
-        """All trainable parameters of this layer and its sub-layers, in order."""
+        """All trainable parameters of this layer and its sub-layers, in order.
+
+        Returns
+        -------
+        list of Parameter
+            The order of :meth:`named_parameters`; pass it to an optimiser.
+        """
         return [param for _, param in self.named_parameters()]
 
     def named_buffers(self):
-        """Every buffer (e.g. ``"1.running_mean"``) with its array, in order."""
+        """Every buffer (e.g. ``"1.running_mean"``) with its array, in order.
+
+        Returns
+        -------
+        list of (str, ndarray)
+            The buffers themselves, not copies.
+        """
         return [
             (f"{name}.{attr}" if name else attr, getattr(module, attr))
             for name, module in self.named_modules()
@@ -142,13 +209,39 @@ class Module:
         ]
 
     def train(self, mode=True):
-        """Set training mode (``mode=True``) or evaluation mode, recursively. Returns self."""
+        """Set training mode (``mode=True``) or evaluation mode, recursively. Returns self.
+
+        Parameters
+        ----------
+        mode : bool
+            True for training mode (dropout masks, batch statistics), False for evaluation mode.
+
+        Returns
+        -------
+        Module
+            ``self``, so that calls chain (``model.train()``, ``model.eval()(x)``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> model = mlp((4, 8, 2), np.random.default_rng(0), drop_prob=0.5)
+        >>> [layer.training for layer in model.train(False).layers]
+        [False, False, False, False]
+        """
         for module in self.modules():
             module.training = bool(mode)
         return self
 
     def eval(self):
-        """Set evaluation mode recursively. Returns self."""
+        """Set evaluation mode recursively. Returns self.
+
+        Same as ``train(False)``.
+
+        Returns
+        -------
+        Module
+            ``self``.
+        """
         return self.train(False)
 
     def zero_grad(self):
@@ -169,6 +262,11 @@ class Module:
 
     def load_state_dict(self, state):
         """Copy values from :meth:`state_dict` output back into this model, in place.
+
+        Parameters
+        ----------
+        state : dict of str -> ndarray
+            The keys and shapes of this model's :meth:`state_dict`.
 
         Raises
         ------
@@ -239,14 +337,43 @@ class Linear(Module):
         self._cache = None
 
     def forward(self, x):
-        """``x @ weight + bias`` for ``x`` of shape (N, in_features)."""
+        """``x @ weight + bias`` for ``x`` of shape (N, in_features).
+
+        Wraps :func:`regcode.affine.affine_forward` and keeps its cache for :meth:`backward`.
+
+        Parameters
+        ----------
+        x : ndarray of shape (N, in_features)
+            Of the layer's dtype.
+
+        Returns
+        -------
+        out : ndarray of shape (N, out_features)
+        """
         x = self._check_input(x, self.in_features)
         bias = None if self.bias is None else self.bias.data
         out, self._cache = _affine_forward(x, self.weight.data, bias)
         return out
 
     def backward(self, dout):
-        """Accumulate ``weight.grad`` and ``bias.grad``; return the gradient with respect to ``x``."""
+        """Accumulate ``weight.grad`` and ``bias.grad``; return the gradient with respect to ``x``.
+
+        Wraps :func:`regcode.affine.affine_backward`, with the cache of the last :meth:`forward`.
+
+        Parameters
+        ----------
+        dout : ndarray of shape (N, out_features)
+            Gradient of the loss with respect to the output.
+
+        Returns
+        -------
+        dx : ndarray of shape (N, in_features)
+
+        Raises
+        ------
+        RuntimeError
+            If :meth:`forward` has not been called.
+        """
         self._require_forward(self._cache)
         dx, dw, db = _affine_backward(dout, self._cache)
         self.weight.accumulate(dw)
@@ -266,12 +393,35 @@ class ReLU(Module):
         self._cache = None
 
     def forward(self, x):
-        """``max(x, 0)``."""
+        """``max(x, 0)``, elementwise (:func:`regcode.affine.relu_forward`).
+
+        Parameters
+        ----------
+        x : ndarray of any shape
+
+        Returns
+        -------
+        out : ndarray, same shape as ``x``
+        """
         out, self._cache = _relu_forward(check_array(x, "x", allow_nonfinite=True))
         return out
 
     def backward(self, dout):
-        """``dout`` where the input was positive, 0 elsewhere."""
+        """``dout`` where the input was positive, 0 elsewhere (:func:`regcode.affine.relu_backward`).
+
+        Parameters
+        ----------
+        dout : ndarray, same shape as the input of the last :meth:`forward`
+
+        Returns
+        -------
+        dx : ndarray, same shape as ``dout``
+
+        Raises
+        ------
+        RuntimeError
+            If :meth:`forward` has not been called.
+        """
         self._require_forward(self._cache)
         return _relu_backward(dout, self._cache)
 
@@ -304,14 +454,42 @@ class Dropout(Module):
         self._cache = None
 
     def forward(self, x):
-        """Zero each entry with probability ``p`` and scale the rest by ``1/(1-p)`` (training mode)."""
+        """Zero each entry with probability ``p`` and scale the rest by ``1/(1-p)`` (training mode).
+
+        Wraps :func:`regcode.dropout.dropout_forward` with a fresh mask from ``rng``;
+        the identity in evaluation mode.
+
+        Parameters
+        ----------
+        x : ndarray of any shape, e.g. (N, D)
+
+        Returns
+        -------
+        out : ndarray, same shape and dtype as ``x``
+        """
         x = check_array(x, "x", allow_nonfinite=True)
         out, self._cache = _dropout_forward(x, self.p, self.rng, self.training)
         self._forward_done = True
         return out
 
     def backward(self, dout):
-        """The gradient through the mask of the last forward pass (never a new mask)."""
+        """The gradient through the mask of the last forward pass (never a new mask).
+
+        Wraps :func:`regcode.dropout.dropout_backward`.
+
+        Parameters
+        ----------
+        dout : ndarray, same shape as the input of the last :meth:`forward`
+
+        Returns
+        -------
+        dx : ndarray, same shape as ``dout``
+
+        Raises
+        ------
+        RuntimeError
+            If :meth:`forward` has not been called.
+        """
         if not self._forward_done:
             raise RuntimeError("Dropout.backward called before forward")
         return _dropout_backward(dout, self._cache)
@@ -379,7 +557,26 @@ class BatchNorm1d(Module):
         self._cache_training = True
 
     def forward(self, x):
-        """Normalise ``x``: batch statistics in training mode, running statistics in evaluation mode."""
+        """Normalise ``x``: batch statistics in training mode, running statistics in evaluation mode.
+
+        Training mode runs ``train_forward`` (:func:`regcode.batchnorm.batchnorm_forward`) and
+        updates the running buffers; evaluation mode runs
+        :func:`regcode.batchnorm.batchnorm_inference`.
+
+        Parameters
+        ----------
+        x : ndarray of shape (N, num_features)
+            Of the layer's dtype; N >= 2 in training mode.
+
+        Returns
+        -------
+        out : ndarray of shape (N, num_features)
+
+        Raises
+        ------
+        ValueError
+            If ``x`` has one row in training mode.
+        """
         x = self._check_input(x, self.num_features)
         self._cache_training = self.training
         if not self.training:
@@ -397,7 +594,25 @@ class BatchNorm1d(Module):
         return out
 
     def backward(self, dout):
-        """Accumulate ``gamma.grad`` and ``beta.grad``; return the gradient with respect to ``x``."""
+        """Accumulate ``gamma.grad`` and ``beta.grad``; return the gradient with respect to ``x``.
+
+        Runs the backward pass of the mode of the last :meth:`forward`: ``train_backward``
+        (:func:`regcode.batchnorm.batchnorm_backward`) or
+        :func:`regcode.batchnorm.batchnorm_inference_backward`.
+
+        Parameters
+        ----------
+        dout : ndarray of shape (N, num_features)
+
+        Returns
+        -------
+        dx : ndarray of shape (N, num_features)
+
+        Raises
+        ------
+        RuntimeError
+            If :meth:`forward` has not been called.
+        """
         self._require_forward(self._cache)
         backward = self.train_backward if self._cache_training else _batchnorm_inference_backward
         dx, dgamma, dbeta = backward(dout, self._cache)
@@ -420,8 +635,10 @@ class LayerNorm(Module):
 
     Attributes
     ----------
-    gamma, beta : Parameter
-        Shape (num_features,), initialised to 1 and 0, ``decay=False``.
+    gamma : Parameter
+        Scale, shape (num_features,), initialised to 1, ``decay=False``.
+    beta : Parameter
+        Shift, shape (num_features,), initialised to 0, ``decay=False``.
     """
 
     _param_names = ("gamma", "beta")
@@ -436,13 +653,41 @@ class LayerNorm(Module):
         self._cache = None
 
     def forward(self, x):
-        """Normalise each row of ``x`` over its features (the same in both modes)."""
+        """Normalise each row of ``x`` over its features (the same in both modes).
+
+        Wraps :func:`regcode.batchnorm.layernorm_forward`.
+
+        Parameters
+        ----------
+        x : ndarray of shape (N, num_features)
+            Of the layer's dtype.
+
+        Returns
+        -------
+        out : ndarray of shape (N, num_features)
+        """
         x = self._check_input(x, self.num_features)
         out, self._cache = _layernorm_forward(x, self.gamma.data, self.beta.data, self.eps)
         return out
 
     def backward(self, dout):
-        """Accumulate ``gamma.grad`` and ``beta.grad``; return the gradient with respect to ``x``."""
+        """Accumulate ``gamma.grad`` and ``beta.grad``; return the gradient with respect to ``x``.
+
+        Wraps :func:`regcode.batchnorm.layernorm_backward`.
+
+        Parameters
+        ----------
+        dout : ndarray of shape (N, num_features)
+
+        Returns
+        -------
+        dx : ndarray of shape (N, num_features)
+
+        Raises
+        ------
+        RuntimeError
+            If :meth:`forward` has not been called.
+        """
         self._require_forward(self._cache)
         dx, dgamma, dbeta = _layernorm_backward(dout, self._cache)
         self.gamma.accumulate(dgamma)
@@ -474,17 +719,43 @@ class Sequential(Module):
         self.layers = list(layers)
 
     def named_children(self):
-        """The layers, named by their position."""
+        """The layers, named by their position.
+
+        Returns
+        -------
+        list of (str, Module)
+            ``[("0", layers[0]), ("1", layers[1]), ...]``.
+        """
         return [(str(i), layer) for i, layer in enumerate(self.layers)]
 
     def forward(self, x):
-        """Run the layers in order."""
+        """Run the layers in order, each on the output of the one before.
+
+        Parameters
+        ----------
+        x : ndarray of shape (N, D)
+            Input of the first layer.
+
+        Returns
+        -------
+        out : ndarray
+            Output of the last layer, N rows.
+        """
         for layer in self.layers:
             x = layer.forward(x)
         return x
 
     def backward(self, dout):
-        """Run the layers' backward passes in reverse order."""
+        """Run the layers' backward passes in reverse order.
+
+        Parameters
+        ----------
+        dout : ndarray, same shape as the output of the last :meth:`forward`
+
+        Returns
+        -------
+        dx : ndarray, same shape as the input of the last :meth:`forward`
+        """
         for layer in reversed(self.layers):
             dout = layer.backward(dout)
         return dout
