@@ -280,7 +280,12 @@ class Optimizer:
         group["weight_decay"] = check_scalar(group["weight_decay"], "weight_decay", low=0)
 
     def parameters(self):
-        """Every parameter this optimiser updates, in group order."""
+        """Every parameter this optimiser updates, in group order.
+
+        Returns
+        -------
+        list of Parameter
+        """
         return [p for group in self.param_groups for p in group["params"]]
 
     def zero_grad(self):

@@ -32,7 +32,16 @@ class History:
 
     Attributes
     ----------
-    train_loss, val_loss, train_acc, val_acc, penalty : list of float
+    train_loss : list of float
+        Data loss on the training set.
+    val_loss : list of float
+        Data loss on the validation set (empty without validation data).
+    train_acc : list of float
+        Accuracy on the training set (empty for regression).
+    val_acc : list of float
+        Accuracy on the validation set (empty for regression or without validation data).
+    penalty : list of float
+        Value of the ``penalty`` of :func:`fit` (empty without one).
     best_epoch : int or None
         1-based epoch with the lowest validation loss.
     stopped_early : bool
@@ -91,7 +100,17 @@ class ParameterPenalty:
         self.kind = check_choice(kind, "kind", ("l1", "l2"))
 
     def value(self):
-        """The penalty's value for the current parameters."""
+        r"""The penalty's value for the current parameters.
+
+        .. math:: \lambda \sum_{p} \sum_i |p_i| \ \text{(L1)}, \qquad
+                  \frac{\lambda}{2} \sum_{p} \sum_i p_i^2 \ \text{(L2)},
+
+        summed over the parameters :math:`p` in ``params``.
+
+        Returns
+        -------
+        float
+        """
         value_fn = l1_penalty if self.kind == "l1" else l2_penalty
         return sum(value_fn(param.data, self.lam) for param in self.params)
 
@@ -136,11 +155,35 @@ class EarlyStopping:
         self.epoch = 0
 
     def improves(self, loss):
-        """Whether ``loss`` would count as an improvement on the best so far."""
+        """Whether ``loss`` would count as an improvement on the best so far.
+
+        Records nothing (:meth:`update` does).
+
+        Parameters
+        ----------
+        loss : float
+            A validation loss.
+
+        Returns
+        -------
+        bool
+            ``loss < best_loss - min_delta``.
+        """
         return loss < self.best_loss - self.min_delta
 
     def update(self, loss):
-        """Record the next epoch's validation loss; return True when training should stop."""
+        """Record the next epoch's validation loss; return True when training should stop.
+
+        Parameters
+        ----------
+        loss : float
+            Validation loss after the epoch.
+
+        Returns
+        -------
+        bool
+            True if this epoch is ``patience`` or more epochs past the last improvement.
+        """
         self.epoch += 1
         if self.improves(loss):
             self.best_loss, self.best_epoch = loss, self.epoch
