@@ -24,6 +24,18 @@ class Split:
 
     ``y_offset`` is the training mean subtracted from regression targets
     (0 for classification); add it back to predictions to get original units.
+
+    Attributes
+    ----------
+    X_train : ndarray of shape (n_train, d)
+    y_train : ndarray of shape (n_train,)
+    X_val : ndarray of shape (n_val, d), or None
+    y_val : ndarray of shape (n_val,), or None
+    X_test : ndarray of shape (n_test, d), or None
+    y_test : ndarray of shape (n_test,), or None
+    feature_names : list of str
+        One name per column of ``X``.
+    y_offset : float
     """
 
     X_train: np.ndarray
@@ -42,7 +54,24 @@ def _seed(rng):
 
 
 def true_function(x):
-    """The noiseless target of the synthetic regression problem: ``sin(pi x) + x / 2``."""
+    r"""The noiseless target of the synthetic regression problem: ``sin(pi x) + x / 2``.
+
+    .. math:: f(x) = \sin(\pi x) + \frac{x}{2}
+
+    Parameters
+    ----------
+    x : ndarray of float, any shape
+
+    Returns
+    -------
+    ndarray, same shape as ``x``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> np.round(true_function(np.array([0.0, 0.5, 1.0])), 6)
+    array([0.  , 1.25, 0.5 ])
+    """
     x = check_array(x, "x")
     return np.sin(np.pi * x) + 0.5 * x
 
@@ -58,6 +87,8 @@ def make_regression_1d(n_samples, rng, *, noise_std=0.3, low=-1.0, high=1.0, dty
         Standard deviation of the Gaussian noise :math:`\epsilon`.
     low, high : float
         ``x`` is uniform on ``[low, high]``.
+    dtype : float32 or float64
+        Of ``x`` and ``y``.
 
     Returns
     -------
@@ -82,6 +113,23 @@ def polynomial_features(x, degree):
 
     Keep ``x`` in [-1, 1]: there the columns stay of order 1 and least
     squares is well conditioned enough up to degree ~20.
+
+    Parameters
+    ----------
+    x : ndarray of shape (m,)
+    degree : int >= 0
+
+    Returns
+    -------
+    ndarray of shape (m, degree + 1)
+        Column ``j`` is ``x**j`` (a Vandermonde matrix, ``numpy.vander(x, degree + 1, increasing=True)``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> polynomial_features(np.array([2.0, -1.0]), degree=3)
+    array([[ 1.,  2.,  4.,  8.],
+           [ 1., -1.,  1., -1.]])
     """
     x = check_array(x, "x", ndim=1)
     degree = check_int(degree, "degree", low=0)
@@ -124,6 +172,9 @@ def split_standardize(
     center_y : bool
         Subtract the training mean from every split's ``y`` (regression).
     dtype : float32 or float64
+        Of the ``X`` arrays (and of ``y`` with ``center_y``).
+    feature_names : sequence of str, optional
+        Names of the columns of ``X``; default ``"x0"``, ``"x1"``, ...
     min_scale : float >= 0
         Floor on the standard deviation used for scaling, in the units of
         ``X``. A column that is almost constant in a small training split
@@ -203,6 +254,23 @@ def load_digits(rng, *, n_train=None, val_size=0.2, test_size=0.2, dtype=np.floa
     images some edge pixels are almost always 0, and dividing by their tiny
     standard deviation would put validation pixels 100+ units from 0.
 
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Draws the splits and the training subsample.
+    n_train : int >= 2, optional
+        Keep only this many training images (stratified); default: the whole training split.
+    val_size, test_size : float in [0, 1)
+        Fractions of all images held out for validation and test.
+    dtype : float32 or float64
+        Of the pixel arrays.
+
+    Returns
+    -------
+    Split
+        ``X_*`` of shape (n, 64), ``y_*`` of shape (n,) with labels 0-9, feature names
+        ``"pixel_<row>_<col>"``.
+
     Examples
     --------
     >>> import numpy as np
@@ -230,10 +298,32 @@ def load_diabetes(rng=None, *, val_size=0.0, test_size=0.0, n_train=None, dtype=
 
     With the default sizes (no hold-out, ``rng`` unused) the whole data set
     is returned as the training split: standardised columns and centred
-    ``y``, ready for :func:`regcode.linear.lasso_path` without intercept.
+    ``y``, ready for :func:`regcode.linear_model.lasso_path` without intercept.
     Pass ``n_train`` (e.g. 50) to keep a random subset of the training split
     for the small-data regime; the held-out splits are the same as without it,
     and the standardisation uses the kept training rows only.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator, optional
+        Draws the splits and the training subsample; required with hold-out sets or ``n_train``.
+    val_size, test_size : float in [0, 1)
+        Fractions of all patients held out for validation and test.
+    n_train : int >= 2, optional
+        Keep only this many training rows; default: the whole training split.
+    dtype : float32 or float64
+        Of ``X`` and ``y``.
+
+    Returns
+    -------
+    Split
+        ``X_*`` of shape (n, 10), ``y_*`` of shape (n,) centred with the training
+        mean (``y_offset``), scikit-learn's feature names.
+
+    Raises
+    ------
+    ValueError
+        If ``rng`` is None with ``val_size`` or ``test_size`` > 0 or ``n_train`` set.
 
     Examples
     --------
