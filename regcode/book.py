@@ -114,7 +114,13 @@ def glue(name, value, fmt=None):
 
 
 def strict_checks():
-    """Whether a false :func:`check` raises (``REGCODE_STRICT_CHECKS=1``, as in ``make test``)."""
+    """Whether a false :func:`check` raises (``REGCODE_STRICT_CHECKS=1``, as in ``make test``).
+
+    Returns
+    -------
+    bool
+        True if the environment variable ``REGCODE_STRICT_CHECKS`` is ``"1"``.
+    """
     return os.environ.get(STRICT_ENV, "") == "1"
 
 

@@ -116,6 +116,8 @@ def plot_validation_curve(
     ----------
     values : array-like of shape (k,)
     train_scores, val_scores : array-like of shape (k,)
+    ax : matplotlib Axes, optional
+        Where to plot; default: a new figure.
     xlabel, ylabel : str
     log_x : bool
         Logarithmic x-axis (strengths such as lambda span decades).
@@ -158,7 +160,13 @@ def plot_regularization_path(lams, coefs, ax=None, *, feature_names=None, xlabel
     ----------
     lams : array-like of shape (k,)
     coefs : ndarray of shape (k, n)
-        As returned by :func:`regcode.linear.lasso_path`.
+        As returned by :func:`regcode.linear_model.lasso_path`.
+    ax : matplotlib Axes, optional
+        Where to plot; default: a new figure.
+    feature_names : sequence of str, optional
+        One per column of ``coefs``; labels the lines in a legend beside the axes.
+    xlabel : str
+        Label of the (logarithmic, inverted) x-axis.
 
     Returns
     -------
@@ -192,6 +200,12 @@ def plot_weight_histograms(weights, ax=None, *, bins=60, range_=None):
     ----------
     weights : dict of str -> ndarray
         Label -> weights (flattened).
+    ax : matplotlib Axes, optional
+        Where to plot; default: a new figure.
+    bins : int >= 1
+        Number of bins, the same for every array.
+    range_ : (float, float), optional
+        Range of the bins; default: symmetric about 0, up to the largest absolute weight.
 
     Returns
     -------
