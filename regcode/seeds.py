@@ -24,23 +24,17 @@ from ._validation import check_int
 
 
 class Streams(NamedTuple):
-    """Independent generators for the four random jobs of a training run.
+    """Independent generators for the four random jobs of a training run."""
 
-    Attributes
-    ----------
-    data : numpy.random.Generator
-        Splits and subsamples the data set.
-    init : numpy.random.Generator
-        Draws the initial weights.
-    dropout : numpy.random.Generator
-        Draws the dropout masks.
-    batches : numpy.random.Generator
-        Shuffles the training set into mini-batches.
-    """
-
+    # The ``#:`` comments document the fields on the API page (autodoc lists a NamedTuple's
+    # fields itself, so an Attributes section would describe them a second time).
+    #: Splits and subsamples the data set.
     data: np.random.Generator
+    #: Draws the initial weights.
     init: np.random.Generator
+    #: Draws the dropout masks.
     dropout: np.random.Generator
+    #: Shuffles the training set into mini-batches.
     batches: np.random.Generator
 
 
