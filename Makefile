@@ -22,7 +22,7 @@ export MALLOC_MMAP_THRESHOLD_ := 33554432
 export MALLOC_TRIM_THRESHOLD_ := 134217728
 
 .PHONY: help setup book test lint unit nbval build-check lab clean notebooks book-nosolutions test-browser pdf bench \
-	execute test-portability lab-source test-student-zip
+	execute test-portability lab-source test-student-zip labs grade nbval-labs figures pdf-nosolutions
 
 help:
 	@echo "make book   - set up .venv and build the book into _build/html"
@@ -37,6 +37,11 @@ help:
 	@echo "make test-student-zip - run every chapter of notebooks.zip in a fresh venv with only its requirements"
 	@echo "make book-nosolutions - the book with every exercise solution removed"
 	@echo "make bench  - benchmarks vs PyTorch/scikit-learn and notebook timings (benchmarks/results/)"
+	@echo "make labs   - re-execute the instructor labs (book/labs/instructor/) and build the student versions (book/labs/)"
+	@echo "make grade SUBMISSIONS=dir - autograde submitted labs (nbgrader); points per task in _build/labs/grades.csv"
+	@echo "make nbval-labs       - strict nbval of the instructor labs"
+	@echo "make figures          - every chapter figure as SVG and PNG with caption and licence, in _build/figures/"
+	@echo "make pdf-nosolutions  - PDFs of the book without solutions, in _build/pdf-nosolutions/"
 	@echo "make clean  - remove _build and caches (keeps .venv)"
 
 $(STAMP): requirements.txt pyproject.toml
@@ -92,7 +97,7 @@ build-check: $(STAMP)
 
 # build-check first: tests/book/test_publishing.py compares the book without solutions with it
 # (and builds it itself when run alone).
-test: lint build-check unit nbval
+test: lint build-check unit nbval nbval-labs
 
 _build/html/index.html: $(STAMP)
 	$(JB) build . -W -n --keep-going
@@ -126,6 +131,26 @@ lab: $(STAMP)
 
 lab-source: $(STAMP)
 	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) book/
+
+# The labs: instructor versions (reference solutions between nbgrader's markers, committed with
+# outputs) and the student versions that the book shows, built from them by nbgrader.
+LABS := $(sort $(wildcard book/labs/instructor/lab*.ipynb))
+labs: $(STAMP)
+	$(BIN)/python scripts/labs.py execute
+	$(BIN)/python scripts/labs.py build
+
+nbval-labs: $(STAMP)
+	$(BIN)/python -m pytest $(NBVAL) $(LABS) -p no:randomly
+
+# make grade SUBMISSIONS=folder [GRADES=file.csv] [GRADE_TIMEOUT=seconds per cell]
+GRADES ?= _build/labs/grades.csv
+GRADE_TIMEOUT ?= 120
+grade: $(STAMP)
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder [GRADES=$(GRADES)]"; exit 2; }
+	$(BIN)/python scripts/labs.py grade "$(SUBMISSIONS)" --csv "$(GRADES)" --timeout $(GRADE_TIMEOUT)
+
+figures: $(STAMP)
+	$(BIN)/python scripts/make_figures.py
 
 clean:
 	rm -rf _build .pytest_cache .ruff_cache .hypothesis

@@ -318,12 +318,18 @@ def check_l1_penalty(fn: Callable[[np.ndarray, float], float]) -> None:
     Names the source article's :math:`\sum|w| + \lambda\sum w`, a missing absolute value, a missing
     or doubled :math:`\lambda`, a mean instead of a sum and an L2 penalty in its place.
 
+    Parameters
+    ----------
+    fn : callable
+        Your ``l1_penalty(w, lam)``, returning one number.
+
     Raises
     ------
     TypeError
         If ``fn`` is not callable.
     AssertionError
-        With a diagnosis, if a result is wrong.
+        With a diagnosis that names the mistake, if a result is wrong; "not implemented yet"
+        for a function that still raises ``NotImplementedError``.
     """
     _require_callable(fn, "fn")
     _penalty_checker(fn, _penalties.l1_penalty, _L1_MISTAKES, (0.5, 2.0, 0.0), "L1 penalty")
@@ -363,6 +369,19 @@ def check_l2_penalty(fn: Callable[[np.ndarray, float], float]) -> None:
 
     Names a missing :math:`\frac12` (which is also the penalty added to itself), a missing square or
     :math:`\lambda`, the norm in place of the squared norm and a mean instead of a sum.
+
+    Parameters
+    ----------
+    fn : callable
+        Your ``l2_penalty(w, lam)``, returning one number.
+
+    Raises
+    ------
+    TypeError
+        If ``fn`` is not callable.
+    AssertionError
+        With a diagnosis that names the mistake, if a result is wrong; "not implemented yet"
+        for a function that still raises ``NotImplementedError``.
     """
     _require_callable(fn, "fn")
     _penalty_checker(fn, _penalties.l2_penalty, _L2_MISTAKES, (0.5, 2.0, 0.0), "L2 penalty")
@@ -462,6 +481,19 @@ def check_penalized_loss(fn: Callable[..., float]) -> None:
     compared with the loss of :func:`regcode.linear_model.penalized_loss`. Names a missing data
     term, a penalty added to itself or counted twice, a missing :math:`\frac1m` or :math:`\frac12`,
     the article's L1 and the two kinds swapped. Each kind is judged on its own cases.
+
+    Parameters
+    ----------
+    fn : callable
+        Your ``penalized_loss(X, y, w, lam, kind)``, returning one number.
+
+    Raises
+    ------
+    TypeError
+        If ``fn`` is not callable.
+    AssertionError
+        With a diagnosis that names the mistake, if a result is wrong; "not implemented yet"
+        for a function that still raises ``NotImplementedError``.
     """
     _require_callable(fn, "fn")
     rng = np.random.default_rng(1)
@@ -527,6 +559,19 @@ def check_soft_threshold(fn: Callable[[np.ndarray, float], np.ndarray]) -> None:
     including entries exactly at :math:`\pm t`, :math:`t = 0` (the identity) and a large :math:`t`
     (all zeros). Entries with :math:`|w_i| \le t` must be *exactly* 0. Names a subgradient step
     (no exact zeros, sign flips), hard thresholding and a lost sign.
+
+    Parameters
+    ----------
+    fn : callable
+        Your ``soft_threshold(w, t)``, returning a new array.
+
+    Raises
+    ------
+    TypeError
+        If ``fn`` is not callable.
+    AssertionError
+        With a diagnosis that names the mistake, if a result is wrong; "not implemented yet"
+        for a function that still raises ``NotImplementedError``.
     """
     _require_callable(fn, "fn")
     rng = np.random.default_rng(2)
@@ -594,6 +639,19 @@ def check_dropout_forward(fn: Callable[..., tuple]) -> None:
     are the identity; ``x`` is not changed and its dtype is kept. Names survivors not scaled by
     :math:`1/(1-p)`, ``p`` read as the keep probability, dropout active at evaluation and
     vanilla dropout's test-time scaling.
+
+    Parameters
+    ----------
+    fn : callable
+        Your ``dropout_forward(x, p, rng, train=True)``, returning ``(out, cache)``.
+
+    Raises
+    ------
+    TypeError
+        If ``fn`` is not callable.
+    AssertionError
+        With a diagnosis that names the mistake, if a result is wrong; "not implemented yet"
+        for a function that still raises ``NotImplementedError``.
     """
     _require_callable(fn, "fn")
     n_checks = 0
@@ -726,6 +784,21 @@ def check_dropout_backward(forward: Callable[..., tuple], backward: Callable[...
     call, so the same mask) must agree to :data:`GRAD_THRESHOLD`. Prints the largest relative
     error. Names a backward pass that draws a new mask, one that ignores the mask and one that
     does not scale by :math:`1/(1-p)`.
+
+    Parameters
+    ----------
+    forward : callable
+        Your ``dropout_forward``.
+    backward : callable
+        Your ``dropout_backward(dout, cache)``, returning ``dx``.
+
+    Raises
+    ------
+    TypeError
+        If ``forward`` or ``backward`` is not callable.
+    AssertionError
+        With a diagnosis that names the mistake, if a result is wrong; "not implemented yet"
+        for a function that still raises ``NotImplementedError``.
     """
     _require_callable(forward, "forward")
     _require_callable(backward, "backward")
@@ -913,6 +986,19 @@ def check_batchnorm_forward(fn: Callable[..., tuple]) -> None:
     is far from 0, for a batch of 2 and for large ``eps``. Names :math:`\mathbb E[x^2]` as the
     variance, the unbiased variance, ``eps`` outside the square root or missing, statistics over
     the wrong axis (layer norm) and a missing or swapped :math:`\gamma`, :math:`\beta`.
+
+    Parameters
+    ----------
+    fn : callable
+        Your ``batchnorm_forward(x, gamma, beta, eps=1e-5)``, returning ``(out, cache)``.
+
+    Raises
+    ------
+    TypeError
+        If ``fn`` is not callable.
+    AssertionError
+        With a diagnosis that names the mistake, if a result is wrong; "not implemented yet"
+        for a function that still raises ``NotImplementedError``.
     """
     _require_callable(fn, "fn")
     cases = _bn_cases()
@@ -985,6 +1071,21 @@ def check_batchnorm_backward(forward: Callable[..., tuple], backward: Callable[.
     and for the dtype. Prints the largest relative error. Names a ``dx`` that treats the batch
     statistics as constants or misses the path through the mean or the variance (the message shows
     the relative error), and wrong ``dgamma``/``dbeta``.
+
+    Parameters
+    ----------
+    forward : callable
+        Your ``batchnorm_forward``.
+    backward : callable
+        Your ``batchnorm_backward(dout, cache)``, returning ``(dx, dgamma, dbeta)``.
+
+    Raises
+    ------
+    TypeError
+        If ``forward`` or ``backward`` is not callable.
+    AssertionError
+        With a diagnosis that names the mistake, if a result is wrong; "not implemented yet"
+        for a function that still raises ``NotImplementedError``.
     """
     _require_callable(forward, "forward")
     _require_callable(backward, "backward")
@@ -1122,6 +1223,19 @@ def check_update_running_stats(fn: Callable[..., tuple]) -> None:
     :math:`\hat\sigma^2 \leftarrow (1-\alpha)\hat\sigma^2 + \alpha\frac{N}{N-1}\sigma_B^2`), for a batch
     of 2, momentum 0, 0.3 and 1 and the default. Names Keras's momentum convention, a biased
     running variance, an ignored momentum and a wrong default.
+
+    Parameters
+    ----------
+    fn : callable
+        Your ``update_running_stats``, returning ``(new_mean, new_var)``.
+
+    Raises
+    ------
+    TypeError
+        If ``fn`` is not callable.
+    AssertionError
+        With a diagnosis that names the mistake, if a result is wrong; "not implemented yet"
+        for a function that still raises ``NotImplementedError``.
     """
     _require_callable(fn, "fn")
     rng = np.random.default_rng(7)
@@ -1230,6 +1344,19 @@ def check_adamw_update(fn: Callable[..., tuple]) -> None:
     ``weight_decay = 0`` and the default; then five steps in a row that feed your own results
     back. Names Adam + L2 (coupled decay), a missing or misplaced decay, a missing bias correction
     and eps inside the square root.
+
+    Parameters
+    ----------
+    fn : callable
+        Your ``adamw_update``, returning ``(theta, m, v)``.
+
+    Raises
+    ------
+    TypeError
+        If ``fn`` is not callable.
+    AssertionError
+        With a diagnosis that names the mistake, if a result is wrong; "not implemented yet"
+        for a function that still raises ``NotImplementedError``.
     """
     _require_callable(fn, "fn")
     rng = np.random.default_rng(8)
