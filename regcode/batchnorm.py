@@ -86,7 +86,10 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5):
 
 
 def _batchnorm_forward(x, gamma, beta, eps):
-    """The arithmetic of :func:`batchnorm_forward` (layers check their input once, at the boundary)."""
+    """The arithmetic of :func:`~regcode.batchnorm.batchnorm_forward`.
+
+    Layers check their input once, at the model's boundary, and call this directly.
+    """
     n = x.shape[0]
     mean = x.sum(axis=0) / n
     xc = x - mean

@@ -708,7 +708,7 @@ class Sequential(Module):
     Attributes
     ----------
     layers : list of Module
-        Named ``"0"``, ``"1"``, ... in :meth:`named_parameters` and :meth:`state_dict`.
+        Named ``"0"``, ``"1"``, ... in :meth:`~Module.named_parameters` and :meth:`~Module.state_dict`.
     """
 
     def __init__(self, *layers):
