@@ -26,6 +26,7 @@ import regcode.experiments.ch1_overfitting as OF
 import regcode.experiments.ch2_penalties as C2
 import regcode.experiments.ch3_dropout as C3
 import regcode.experiments.ch4_normalization as C4
+import regcode.experiments.ch5_faq as C5
 import regcode.gradcheck as G
 import regcode.layers as LY
 import regcode.linear_model as L
@@ -560,6 +561,32 @@ CASES = [
         lambda: OF.random_features_curve(X, LABELS, X, LABELS, [0], rng()),
         ValueError,
         "n_features",
+    ),
+    # ------------------------------------------------------------ faq (chapter 5)
+    case(C5.train_classifier, lambda: C5.train_classifier(X, LABELS, -1), ValueError, "seed"),
+    case(
+        C5.train_classifier,
+        lambda: C5.train_classifier(X, LABELS, 0, sizes=(3, 4, 3), label_smoothing=1.5),
+        ValueError,
+        "label_smoothing",
+    ),
+    case(C5.train_classifier, lambda: C5.train_classifier(X, LABELS, 0, lr=0.0), ValueError, "lr"),
+    case(C5.first_epoch_at, lambda: C5.first_epoch_at([], 1.0), ValueError, "values"),
+    case(C5.first_epoch_at, lambda: C5.first_epoch_at(W, "1"), TypeError, "level"),
+    case(
+        C5.ridge_intercept_predict,
+        lambda: C5.ridge_intercept_predict(X, Y, X[:, :2], 0.1),
+        ValueError,
+        "X_new",
+    ),
+    case(
+        C5.ridge_intercept_predict, lambda: C5.ridge_intercept_predict(X, Y[:5], X, 0.1), ValueError, "y_fit"
+    ),
+    case(C5.one_standard_error, lambda: C5.one_standard_error([1.0, 0.5], W[:2], W[:2]), ValueError, "lams"),
+    case(C5.one_standard_error, lambda: C5.one_standard_error([1.0, 2.0], W, W), ValueError, "mean"),
+    case(C5.seconds_per_step, lambda: C5.seconds_per_step("net", X, LABELS), TypeError, "model"),
+    case(
+        C5.seconds_per_step, lambda: C5.seconds_per_step(net(), X, LABELS, n_steps=0), ValueError, "n_steps"
     ),
     # ------------------------------------------------------------ plotting
     case(
