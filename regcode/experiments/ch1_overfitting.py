@@ -2,8 +2,9 @@
 
 Polynomial least squares on the synthetic problem of
 :func:`regcode.data.make_regression_1d` (validation curves, learning curves
-and a Monte Carlo bias-variance decomposition), and minimum-norm least
-squares on random ReLU features (double descent). The stopping rule of
+and a Monte Carlo bias-variance decomposition), an over-parameterised MLP on
+the digits (:func:`train_mlp`, :func:`classifier_scores`), and minimum-norm
+least squares on random ReLU features (double descent). The stopping rule of
 early stopping is :func:`regcode.train.early_stopping_epoch`, the rule that
 :func:`regcode.train.fit` applies.
 
@@ -20,12 +21,26 @@ Errors are mean squared errors :math:`\\frac1m\\sum_i (\\hat y_i - y_i)^2`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
-from .._validation import check_array, check_dtype, check_int, check_int_sequence, check_rng, check_scalar
-from ..data import make_regression_1d, polynomial_features, true_function
+from .._validation import (
+    check_array,
+    check_dtype,
+    check_int,
+    check_int_sequence,
+    check_labels,
+    check_rng,
+    check_scalar,
+)
+from ..data import Split, make_regression_1d, polynomial_features, true_function
+from ..layers import Module, mlp
 from ..linear_model import ridge
+from ..losses import log_softmax, softmax_cross_entropy
+from ..optim import Adam
+from ..seeds import Streams
+from ..train import fit, predict
 
 
 def _check_pair(x, y, x_name, y_name):
@@ -299,24 +314,184 @@ def polynomial_bias_variance(degrees, rng, *, n_train=30, n_repeats=300, n_test=
 
 
 # ---------------------------------------------------------------------------
+# An over-parameterised network on the digits
+# ---------------------------------------------------------------------------
+
+
+def train_mlp(data, rngs, *, hidden=(128, 128), lr=3e-3, epochs=150, batch_size=32, patience=None):
+    """Build a ReLU MLP for ``data`` and train it with Adam, recording validation curves.
+
+    The network is ``mlp((d, *hidden, n_classes))`` with no regularisation,
+    in the dtype of ``data.X_train``; :func:`regcode.train.fit` trains it on
+    the cross-entropy and records the loss and accuracy on the training and
+    validation splits after every epoch. Initial weights come from
+    ``rngs.init`` and the batch order from ``rngs.batches``, so two calls
+    with fresh streams of the same seed (``streams(seed)``) make exactly the
+    same updates, epoch for epoch: a run with ``patience`` retraces the
+    first epochs of a run without it.
+
+    Parameters
+    ----------
+    data : regcode.data.Split
+        With a validation split (``X_val``, ``y_val``) and integer labels.
+    rngs : regcode.seeds.Streams
+        Fresh streams, e.g. ``streams(seed)``; ``init`` and ``batches`` are used.
+    hidden : sequence of int >= 1
+        Widths of the hidden layers.
+    lr : float > 0
+        Adam's learning rate.
+    epochs : int >= 1
+    batch_size : int >= 1
+    patience : int >= 1, optional
+        Early stopping on the validation loss, with the best weights restored
+        (:func:`regcode.train.fit`); ``None`` trains for all ``epochs``.
+
+    Returns
+    -------
+    model : regcode.layers.Sequential
+    history : regcode.train.History
+
+    Raises
+    ------
+    TypeError
+        If ``data`` is not a ``Split`` or ``rngs`` not a ``Streams``.
+    ValueError
+        If ``data`` has no validation split, or a setting is out of range.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from regcode.data import load_digits
+    >>> from regcode.seeds import streams
+    >>> data = load_digits(streams(0).data, n_train=50)
+    >>> model, history = train_mlp(data, streams(0), hidden=(16,), epochs=3)
+    >>> history.epochs, len(history.val_loss)
+    (3, 3)
+    """
+    if not isinstance(data, Split):
+        raise TypeError(
+            f"data must be a regcode.data.Split (e.g. from load_digits), got {type(data).__name__}"
+        )
+    if data.X_val is None or data.y_val is None:
+        raise ValueError("data must have a validation split (val_size > 0)")
+    if not isinstance(rngs, Streams):
+        raise TypeError(f"rngs must be a regcode.seeds.Streams (e.g. streams(0)), got {type(rngs).__name__}")
+    X_train = check_array(data.X_train, "data.X_train", ndim=2, min_rows=1)
+    y_train = check_labels(data.y_train, "data.y_train", X_train.shape[0])
+    hidden = [int(h) for h in check_int_sequence(hidden, "hidden", low=1)]
+    lr = check_scalar(lr, "lr", low=0, low_inclusive=False)
+    epochs = check_int(epochs, "epochs", low=1)
+    batch_size = check_int(batch_size, "batch_size", low=1)
+    if patience is not None:
+        patience = check_int(patience, "patience", low=1)
+    n_classes = int(max(y_train.max(), np.max(data.y_val))) + 1
+    model = mlp((X_train.shape[1], *hidden, n_classes), rngs.init, dtype=X_train.dtype)
+    history = fit(
+        model,
+        softmax_cross_entropy,
+        Adam(model.parameters(), lr=lr),
+        X_train,
+        y_train,
+        epochs=epochs,
+        batch_size=batch_size,
+        rng=rngs.batches,
+        X_val=data.X_val,
+        y_val=data.y_val,
+        patience=patience,
+    )
+    return model, history
+
+
+class ClassifierScores(NamedTuple):
+    """What :func:`classifier_scores` returns.
+
+    Attributes
+    ----------
+    loss : float
+        Mean cross-entropy (nats).
+    accuracy : float
+        Fraction classified correctly.
+    error_confidence : float
+        Mean probability the model puts on its predicted class over the
+        misclassified samples (NaN when there are none).
+    """
+
+    loss: float
+    accuracy: float
+    error_confidence: float
+
+
+def classifier_scores(model, X, y):
+    r"""Cross-entropy, accuracy and confidence on its mistakes of a classifier, in evaluation mode.
+
+    With :math:`p_i = \mathrm{softmax}(z_i)` the predicted probabilities of
+    sample i and :math:`E` the misclassified samples
+    (:math:`\arg\max_k p_{ik} \ne y_i`), the confidence on errors is
+    :math:`\frac{1}{|E|}\sum_{i \in E} \max_k p_{ik}`: how sure the model is
+    when it is wrong. Overconfident models have it close to 1.
+
+    Parameters
+    ----------
+    model : regcode.layers.Module
+        Outputs logits of shape (n, K).
+    X : ndarray of shape (n, d)
+    y : ndarray of int, shape (n,), values in [0, K)
+
+    Returns
+    -------
+    ClassifierScores
+
+    Raises
+    ------
+    TypeError
+        If ``model`` is not a regcode Module, ``X`` is not a float array or
+        ``y`` does not hold integer labels.
+    ValueError
+        If the shapes of ``X`` and ``y`` disagree or a label is out of range.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from regcode.layers import Linear
+    >>> layer = Linear(2, 2, np.random.default_rng(0))
+    >>> layer.weight.data[:] = [[10.0, 0.0], [0.0, 10.0]]
+    >>> layer.bias.data[:] = 0.0
+    >>> scores = classifier_scores(layer, np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([0, 0]))
+    >>> round(scores.accuracy, 2), round(scores.error_confidence, 4)
+    (0.5, 1.0)
+    """
+    if not isinstance(model, Module):
+        raise TypeError(f"model must be a regcode Module, got {type(model).__name__}")
+    X = check_array(X, "X", ndim=2, min_rows=1)
+    logits = predict(model, X)
+    y = check_labels(y, "y", X.shape[0], logits.shape[1])
+    loss, _ = softmax_cross_entropy(logits, y)
+    probs = np.exp(log_softmax(logits))
+    wrong = probs.argmax(axis=1) != y
+    confidence = float(probs[wrong].max(axis=1).mean()) if wrong.any() else float("nan")
+    return ClassifierScores(float(loss), float(np.mean(~wrong)), confidence)
+
+
+# ---------------------------------------------------------------------------
 # Random ReLU features and double descent
 # ---------------------------------------------------------------------------
 
 
 class RandomReLUFeatures:
-    r"""Fixed random ReLU features :math:`\phi(x) = \max(x W + b, 0) / \sqrt{N}`.
+    r"""Fixed random ReLU features :math:`\phi(x) = \max(x W + b, 0) / \sqrt{P}`.
 
     A one-hidden-layer ReLU network whose first layer is drawn once and
     frozen; only a linear model on top of :math:`\phi` is fitted. The
-    :math:`1/\sqrt{N}` keeps :math:`\phi(x)^\top \phi(x')` of order 1 as the
-    number of features N grows, so that a ridge penalty means the same for
-    every N (it does not change least-squares predictions).
+    :math:`1/\sqrt{P}` keeps :math:`\phi(x)^\top \phi(x')` of order 1 as the
+    number of features P grows, so that a ridge penalty means the same for
+    every P (it does not change least-squares predictions). (P, not N: the
+    book's N is the mini-batch size.)
 
     Parameters
     ----------
     in_features : int >= 1
     n_features : int >= 1
-        N, the number of features.
+        P, the number of features.
     rng : numpy.random.Generator
     bias_std : float >= 0
         Standard deviation of the biases :math:`b` (the weights :math:`W` are
@@ -392,16 +567,16 @@ def random_features_curve(
 ):
     r"""Train and test error of ridge on random ReLU features, against the number of features.
 
-    For each seed and each N in ``n_features``, draws :class:`RandomReLUFeatures`
+    For each seed and each P in ``n_features``, draws :class:`RandomReLUFeatures`
     and fits :func:`regcode.linear_model.ridge` to the features of the training set.
     With ``lam=0`` this is minimum-norm least squares: the least-squares fit
-    for N below the number of training points m, and the interpolating fit of
+    for P below the number of training points m, and the interpolating fit of
     smallest norm above it. Test error peaks at the interpolation threshold,
-    the smallest N at which the features can fit the m training targets
-    exactly (double descent; Belkin et al., 2019). That is N = m when the
-    m x N feature matrix has full rank; a feature that is zero on every
+    the smallest P at which the features can fit the m training targets
+    exactly (double descent; Belkin et al., 2019). That is P = m when the
+    m x P feature matrix has full rank; a feature that is zero on every
     training input (a "dead" ReLU unit, possible when ``bias_std > 0``) does
-    not count, and moves the threshold to a larger N.
+    not count, and moves the threshold to a larger P.
 
     Integer labels ``y_*`` are regressed as one-hot vectors (all classes
     in one ridge solve; each column is the ridge fit to one class) and the
@@ -483,13 +658,16 @@ def random_features_curve(
 
 __all__ = [
     "BiasVariance",
+    "ClassifierScores",
     "DoubleDescent",
     "RandomReLUFeatures",
     "bias_variance",
+    "classifier_scores",
     "fit_polynomial",
     "polynomial_bias_variance",
     "polynomial_errors",
     "polynomial_learning_curve",
     "predict_polynomial",
     "random_features_curve",
+    "train_mlp",
 ]

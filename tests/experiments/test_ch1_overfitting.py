@@ -1,21 +1,30 @@
 """Tests for regcode.experiments.ch1_overfitting (chapter 1)."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
-from regcode.data import make_regression_1d, polynomial_features, true_function
+from regcode.data import load_digits, make_regression_1d, polynomial_features, true_function
 from regcode.experiments.ch1_overfitting import (
     BiasVariance,
+    ClassifierScores,
     RandomReLUFeatures,
     bias_variance,
+    classifier_scores,
     fit_polynomial,
     polynomial_bias_variance,
     polynomial_errors,
     polynomial_learning_curve,
     predict_polynomial,
     random_features_curve,
+    train_mlp,
 )
+from regcode.layers import Linear, Sequential
 from regcode.linear_model import ridge
+from regcode.losses import log_softmax, softmax_cross_entropy
+from regcode.seeds import streams
+from regcode.train import early_stopping_epoch
 
 
 def rng(seed=0):
@@ -166,8 +175,8 @@ def test_random_features_curve_interpolates_beyond_threshold():
     X, y, Xt, yt = _toy_classification()
     result = random_features_curve(X, y, Xt, yt, [5, 15, 60, 200], rng(16), n_seeds=2)
     assert result.train_mse.shape == result.test_mse.shape == result.coef_norm.shape == (2, 4)
-    assert np.all(result.train_mse[:, 2:] < 1e-12)  # N >> m: interpolation
-    assert np.all(result.train_mse[:, 0] > 1e-3)  # N << m: least squares
+    assert np.all(result.train_mse[:, 2:] < 1e-12)  # P >> m: interpolation
+    assert np.all(result.train_mse[:, 0] > 1e-3)  # P << m: least squares
     assert np.all((result.test_error >= 0) & (result.test_error <= 1))
 
 
@@ -206,15 +215,15 @@ def test_random_features_curve_solves_all_classes_like_one_fit_per_class():
         assert result.test_error[0, j] == np.mean((Ft @ W).argmax(axis=1) != yt)
 
 
-def test_bias_free_features_on_centred_inputs_interpolate_exactly_from_n_equal_m():
+def test_bias_free_features_on_centred_inputs_interpolate_exactly_from_p_equal_m():
     X, y, Xt, yt = _toy_classification()
     X, Xt = X - X.mean(axis=0), Xt - X.mean(axis=0)  # centred on the training set
     m = X.shape[0]
     features = RandomReLUFeatures(X.shape[1], 500, rng(25), bias_std=0.0)
     assert np.all(features(X).max(axis=0) > 0)  # no unit is zero on every training input
     result = random_features_curve(X, y, Xt, yt, [m - 1, m], rng(26), n_seeds=3, bias_std=0.0)
-    assert np.all(result.train_mse[:, 0] > 1e-6)  # N < m: cannot interpolate
-    assert np.all(result.train_mse[:, 1] < 1e-12)  # N = m: interpolates
+    assert np.all(result.train_mse[:, 0] > 1e-6)  # P < m: cannot interpolate
+    assert np.all(result.train_mse[:, 1] < 1e-12)  # P = m: interpolates
 
 
 def test_random_features_curve_same_rng_same_features_for_every_lam():
@@ -225,11 +234,98 @@ def test_random_features_curve_same_rng_same_features_for_every_lam():
 
 
 # ---------------------------------------------------------------------------
+# The network on the digits
+# ---------------------------------------------------------------------------
+
+SMALL = {"hidden": (16,), "lr": 3e-3, "epochs": 12, "batch_size": 16}
+
+
+@pytest.fixture(scope="module")
+def digits_small():
+    return load_digits(streams(0).data, n_train=60)
+
+
+def test_train_mlp_builds_the_network_for_the_data_and_records_every_epoch(digits_small):
+    model, history = train_mlp(digits_small, streams(0), **SMALL)
+    assert isinstance(model, Sequential)
+    assert [p.data.shape for p in model.parameters()] == [(64, 16), (16,), (16, 10), (10,)]
+    assert all(p.data.dtype == np.float64 for p in model.parameters())
+    assert history.epochs == len(history.val_loss) == len(history.val_acc) == SMALL["epochs"]
+    assert history.train_loss[-1] < history.train_loss[0]
+
+
+def test_train_mlp_same_seed_same_run_other_seed_other_run(digits_small):
+    _, a = train_mlp(digits_small, streams(3), **SMALL)
+    _, b = train_mlp(digits_small, streams(3), **SMALL)
+    _, c = train_mlp(digits_small, streams(4), **SMALL)
+    assert a.val_loss == b.val_loss and a.train_loss == b.train_loss
+    assert a.val_loss != c.val_loss
+
+
+def test_train_mlp_with_patience_retraces_the_long_run_and_restores_its_best_epoch(digits_small):
+    settings = {**SMALL, "epochs": 40, "lr": 1e-2}
+    long_model, long_history = train_mlp(digits_small, streams(1), **settings)
+    es_model, es_history = train_mlp(digits_small, streams(1), **settings, patience=3)
+    assert es_history.val_loss == long_history.val_loss[: es_history.epochs]
+    assert (es_history.best_epoch, es_history.epochs if es_history.stopped_early else None) == (
+        early_stopping_epoch(long_history.val_loss, 3)
+    )
+    restored = classifier_scores(es_model, digits_small.X_val, digits_small.y_val)
+    assert restored.loss == pytest.approx(es_history.val_loss[es_history.best_epoch - 1], rel=1e-12)
+
+
+def test_train_mlp_float32_data_gives_a_float32_network(digits_small):
+    data32 = load_digits(streams(0).data, n_train=60, dtype=np.float32)
+    model, _ = train_mlp(data32, streams(0), hidden=(8,), epochs=1)
+    assert all(p.data.dtype == np.float32 for p in model.parameters())
+    assert digits_small.X_train.dtype == np.float64
+
+
+def _classifier():
+    layer = Linear(3, 4, rng(40))
+    return Sequential(layer)
+
+
+def test_classifier_scores_match_the_definitions():
+    model = _classifier()
+    X = rng(41).standard_normal((50, 3))
+    y = rng(42).integers(0, 4, 50)
+    scores = classifier_scores(model, X, y)
+    assert isinstance(scores, ClassifierScores)
+    logits = model(X)
+    probs = np.exp(log_softmax(logits))
+    wrong = probs.argmax(axis=1) != y
+    assert scores.loss == pytest.approx(softmax_cross_entropy(logits, y)[0], rel=1e-12)
+    assert scores.accuracy == pytest.approx(np.mean(~wrong))
+    assert scores.error_confidence == pytest.approx(probs[wrong].max(axis=1).mean())
+    assert 0.25 <= scores.error_confidence <= 1.0  # the largest of 4 probabilities
+
+
+def test_classifier_scores_without_errors_has_no_error_confidence():
+    model = _classifier()
+    X = rng(43).standard_normal((10, 3))
+    y = model(X).argmax(axis=1)
+    scores = classifier_scores(model, X, y)
+    assert scores.accuracy == 1.0
+    assert np.isnan(scores.error_confidence)
+
+
+def test_classifier_scores_use_evaluation_mode_and_restore_the_mode(digits_small):
+    model, _ = train_mlp(digits_small, streams(0), hidden=(8,), epochs=1)
+    model.train()
+    classifier_scores(model, digits_small.X_test, digits_small.y_test)
+    assert all(module.training for module in model.modules())
+
+
+# ---------------------------------------------------------------------------
 # Bad input: errors name the argument
 # ---------------------------------------------------------------------------
 
 X_BAD, Y_BAD, XT_BAD, YT_BAD = _toy_classification()
 x_ok, y_ok = make_regression_1d(10, rng(22))
+DIGITS_BAD = load_digits(streams(0).data, n_train=20)
+DIGITS_NO_VAL = load_digits(streams(0).data, n_train=20, val_size=0.0)
+DIGITS_FLOAT_Y = dataclasses.replace(DIGITS_BAD, y_train=DIGITS_BAD.y_train * 1.0)
 
 
 @pytest.mark.parametrize(
@@ -288,6 +384,21 @@ x_ok, y_ok = make_regression_1d(10, rng(22))
             ValueError,
             "bias_std",
         ),
+        (lambda: train_mlp((X_BAD, Y_BAD), streams(0)), TypeError, "data"),
+        (lambda: train_mlp(DIGITS_NO_VAL, streams(0)), ValueError, "data"),
+        (lambda: train_mlp(DIGITS_BAD, rng()), TypeError, "rngs"),
+        (lambda: train_mlp(DIGITS_BAD, streams(0), hidden=[8, 0]), ValueError, "hidden"),
+        (lambda: train_mlp(DIGITS_BAD, streams(0), hidden=[8.5]), TypeError, "hidden"),
+        (lambda: train_mlp(DIGITS_BAD, streams(0), lr=0.0), ValueError, "lr"),
+        (lambda: train_mlp(DIGITS_BAD, streams(0), epochs=0), ValueError, "epochs"),
+        (lambda: train_mlp(DIGITS_BAD, streams(0), batch_size=2.0), TypeError, "batch_size"),
+        (lambda: train_mlp(DIGITS_BAD, streams(0), patience=0), ValueError, "patience"),
+        (lambda: train_mlp(DIGITS_FLOAT_Y, streams(0)), TypeError, "y_train"),
+        (lambda: classifier_scores("model", X_BAD[:, :3], Y_BAD), TypeError, "model"),
+        (lambda: classifier_scores(_classifier(), X_BAD[:, :3].astype(int), Y_BAD), TypeError, "X"),
+        (lambda: classifier_scores(_classifier(), X_BAD[:, :3], Y_BAD * 1.0), TypeError, "y"),
+        (lambda: classifier_scores(_classifier(), X_BAD[:, :3], Y_BAD[:5]), ValueError, "y"),
+        (lambda: classifier_scores(_classifier(), X_BAD[:, :3], Y_BAD + 4), ValueError, "y"),
     ],
 )
 def test_bad_input_names_the_argument(call, error, name):
