@@ -1,8 +1,9 @@
 """Tests for what chapter 2 (penalties) adds to regcode and for the claims it makes.
 
 Covers ``linear_model.penalized_loss``, ``ch2_penalties.lasso_gd``, ``ch2_penalties.cross_validate``,
-``penalties.lam_from_gaussian_prior`` and ``penalties.lam_from_laplace_prior``,
-plus the weight-decay identities the chapter states for SGD, Adam and AdamW.
+``penalties.lam_from_gaussian_prior`` and ``penalties.lam_from_laplace_prior``, the weight-decay
+identities the chapter states for SGD, Adam and AdamW, and the digits network of the chapter's
+second half (``train_digits_mlp``, ``digits_scores``, ``scale_invariant_weights``).
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from sklearn.linear_model import Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from regcode import data, layers, optim, penalties
+from regcode import data, layers, losses, optim, penalties, train
 from regcode import linear_model as linear
 from regcode.experiments import ch2_penalties as ch2
 from regcode.gradcheck import numerical_gradient, rel_error
+from regcode.seeds import streams
 
 
 @pytest.fixture(scope="module")
@@ -309,3 +311,155 @@ def test_adamw_decays_every_weight_alike_and_adam_l2_ignores_the_scale_of_lambda
         if cls is optim.Adam:  # the update is invariant to the gradient's scale: lambda drops out
             np.testing.assert_allclose(results[0], results[1], rtol=1e-4)
             np.testing.assert_allclose(np.abs(results[0] - [0.5, -2.0]), steps * 1e-3, rtol=3e-2)
+
+
+# --- the digits network: train_digits_mlp, digits_scores, scale_invariant_weights ----------------
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return data.load_digits(streams(0).data, n_train=60)
+
+
+def small_run(digits, seed=0, **kwargs):
+    options = dict(lr=0.05, epochs=2, batch_size=16, hidden=(16, 16)) | kwargs
+    return ch2.train_digits_mlp(digits, streams(seed), **options)
+
+
+def test_train_digits_mlp_is_build_then_fit_with_the_seed_streams(digits):
+    model, history = small_run(digits, momentum=0.9, weight_decay=1e-2)
+    rngs = streams(0)
+    expected = layers.mlp((64, 16, 16, 10), rngs.init)
+    opt = optim.SGD(optim.decay_groups(expected.parameters(), 1e-2), lr=0.05, momentum=0.9)
+    hist = train.fit(
+        expected, losses.softmax_cross_entropy, opt, digits.X_train, digits.y_train,
+        epochs=2, batch_size=16, rng=rngs.batches,
+    )  # fmt: skip
+    for (name, p), (_, q) in zip(model.named_parameters(), expected.named_parameters(), strict=True):
+        np.testing.assert_array_equal(p.data, q.data, err_msg=name)
+    assert history.train_loss == hist.train_loss
+    assert model[0].weight.data.dtype == np.float64
+
+
+def test_changing_the_penalty_changes_nothing_else(digits):
+    # Same seed: the same initial weights and the same batches whatever the decay; zero decay is no decay.
+    first_batches = []
+    for wd in (0.0, 0.5):
+        model, _ = small_run(digits, weight_decay=wd, epochs=1, lr=1e-12)  # a step too small to move
+        first_batches.append(model[0].weight.data.copy())
+    np.testing.assert_allclose(first_batches[0], first_batches[1], rtol=0, atol=1e-9)
+    a, _ = small_run(digits)
+    b, _ = small_run(digits, weight_decay=0.0, l1_first_layer=0.0)
+    np.testing.assert_array_equal(a[0].weight.data, b[0].weight.data)
+
+
+def test_weight_decay_shrinks_the_weights_and_spares_the_biases(digits):
+    plain, _ = small_run(digits, epochs=5)
+    decayed, _ = small_run(digits, epochs=5, weight_decay=0.5)
+    assert np.linalg.norm(decayed[0].weight.data) < 0.9 * np.linalg.norm(plain[0].weight.data)
+    groups = optim.decay_groups(decayed.parameters(), 0.5)
+    assert all(not p.decay for p in groups[1]["params"])  # biases: the undecayed group
+
+
+def test_l1_first_layer_is_recorded_as_the_penalty(digits):
+    model, history = small_run(digits, l1_first_layer=1e-3)
+    assert len(history.penalty) == history.epochs
+    assert history.penalty[-1] == pytest.approx(1e-3 * np.abs(model[0].weight.data).sum())
+    _, no_penalty = small_run(digits)
+    assert no_penalty.penalty == []
+
+
+@pytest.mark.parametrize(("name", "cls"), [("sgd", optim.SGD), ("adam", optim.Adam), ("adamw", optim.AdamW)])
+def test_the_optimizer_is_the_one_asked_for_with_decay_on_the_weights_only(digits, name, cls, monkeypatch):
+    made = []
+
+    class Recording(cls):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setitem(ch2._OPTIMIZERS, name, Recording)
+    small_run(digits, optimizer=name, lr=1e-3, epochs=1, weight_decay=0.1)
+    (opt,) = made
+    assert [g["weight_decay"] for g in opt.param_groups] == [0.1, 0.0]
+    assert all(p.decay for p in opt.param_groups[0]["params"])
+    assert not any(p.decay for p in opt.param_groups[1]["params"])
+
+
+def test_invariant_decay_touches_only_the_matrices_batch_norm_follows(digits):
+    model, _ = small_run(digits, batchnorm=True, decay="invariant", weight_decay=0.3, epochs=3)
+    invariant = ch2.scale_invariant_weights(model)
+    assert [p.data.shape for p in invariant] == [(64, 16), (16, 16)]
+    assert all(p is not model[-1].weight for p in invariant)  # no batch norm after the output layer
+    plain, _ = small_run(digits, batchnorm=True, epochs=3)
+    for p, q in zip(invariant, ch2.scale_invariant_weights(plain), strict=True):
+        assert np.linalg.norm(p.data) < np.linalg.norm(q.data)
+
+
+def test_scale_invariant_weights_really_are_scale_invariant(digits):
+    model = layers.mlp((64, 16, 16, 10), streams(0).init, batchnorm=True)
+    x, labels = digits.X_train[:20], digits.y_train[:20]
+    loss, dout = losses.softmax_cross_entropy(model(x), labels)
+    model.backward(dout)
+    grads = [p.grad.copy() for p in ch2.scale_invariant_weights(model)]
+    for p in ch2.scale_invariant_weights(model):
+        p.data *= 3.0
+        p.grad = None
+    loss3, dout3 = losses.softmax_cross_entropy(model(x), labels)
+    model.backward(dout3)
+    assert loss3 == pytest.approx(loss, rel=1e-4)  # up to batch norm's eps
+    for g, p in zip(grads, ch2.scale_invariant_weights(model), strict=True):
+        np.testing.assert_allclose(p.grad, g / 3.0, rtol=0, atol=1e-3 * np.abs(g).max())
+    assert ch2.scale_invariant_weights(layers.mlp((4, 8, 2), streams(0).init)) == []
+
+
+def test_the_callback_runs_after_every_epoch(digits):
+    epochs = []
+    small_run(digits, epochs=3, callback=lambda epoch, model, history: epochs.append(epoch))
+    assert epochs == [1, 2, 3]
+
+
+def test_digits_scores_matches_evaluate(digits):
+    model, _ = small_run(digits)
+    scores = ch2.digits_scores(model, digits)
+    assert sorted(scores) == sorted(f"{s}_{k}" for s in ("train", "val", "test") for k in ("acc", "loss"))
+    loss, acc = train.evaluate(model, losses.softmax_cross_entropy, digits.X_test, digits.y_test)
+    assert (scores["test_loss"], scores["test_acc"]) == (loss, acc)
+    assert list(ch2.digits_scores(model, digits, splits=["val"])) == ["val_acc", "val_loss"]
+
+
+def test_the_digits_network_bad_inputs(digits):
+    with pytest.raises(TypeError, match="digits"):
+        ch2.train_digits_mlp((digits.X_train, digits.y_train), streams(0), lr=0.1, epochs=1)
+    with pytest.raises(TypeError, match="rngs"):
+        ch2.train_digits_mlp(digits, np.random.default_rng(0), lr=0.1, epochs=1)
+    with pytest.raises(ValueError, match="optimizer"):
+        small_run(digits, optimizer="rmsprop")
+    with pytest.raises(ValueError, match="decay"):
+        small_run(digits, decay="biases")
+    with pytest.raises(ValueError, match='decay="invariant" needs batchnorm'):
+        small_run(digits, decay="invariant", weight_decay=0.1)
+    with pytest.raises(ValueError, match="weight_decay"):
+        small_run(digits, weight_decay=-0.1)
+    with pytest.raises(ValueError, match="l1_first_layer"):
+        small_run(digits, l1_first_layer=-1.0)
+    with pytest.raises(ValueError, match="momentum"):
+        small_run(digits, momentum=1.0)
+    with pytest.raises(ValueError, match="lr"):
+        small_run(digits, lr=0.0)
+    with pytest.raises(TypeError, match="hidden"):
+        small_run(digits, hidden=(16.0,))
+    with pytest.raises(TypeError, match="batchnorm"):
+        small_run(digits, batchnorm="yes")
+    regression = data.load_diabetes()
+    with pytest.raises(TypeError, match="digits.y_train"):
+        ch2.train_digits_mlp(regression, streams(0), lr=0.1, epochs=1)
+    with pytest.raises(ValueError, match="digits has no val split"):
+        ch2.digits_scores(layers.mlp((10, 4, 10), streams(0).init), regression, splits=("val",))
+    model, _ = small_run(digits)
+    with pytest.raises(ValueError, match="splits"):
+        ch2.digits_scores(model, digits, splits=("validation",))
+    with pytest.raises(TypeError, match="splits"):
+        ch2.digits_scores(model, digits, splits="val")
+    with pytest.raises(TypeError, match="model"):
+        ch2.scale_invariant_weights([model[0]])
