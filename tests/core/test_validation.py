@@ -180,6 +180,33 @@ CASES = [
         "method",
     ),
     case(C2.cross_validate, lambda: C2.cross_validate(X, Y, [0.1], rng=None), TypeError, "rng"),
+    case(C2.scale_invariant_weights, lambda: C2.scale_invariant_weights(linear_layer()), TypeError, "model"),
+    case(
+        C2.train_digits_mlp,
+        lambda: C2.train_digits_mlp((X, LABELS), S.streams(0), lr=0.1, epochs=1),
+        TypeError,
+        "digits",
+    ),
+    case(
+        C2.train_digits_mlp,
+        lambda: C2.train_digits_mlp(DA.load_digits(rng(), n_train=20), rng(), lr=0.1, epochs=1),
+        TypeError,
+        "rngs",
+    ),
+    case(
+        C2.train_digits_mlp,
+        lambda: C2.train_digits_mlp(
+            DA.load_digits(rng(), n_train=20), S.streams(0), lr=0.1, epochs=1, decay="all"
+        ),
+        ValueError,
+        "decay",
+    ),
+    case(
+        C2.digits_scores,
+        lambda: C2.digits_scores(net(), DA.load_digits(rng(), n_train=20), splits=("dev",)),
+        ValueError,
+        "splits",
+    ),
     # ------------------------------------------------------------ affine
     case(A.affine_forward, lambda: A.affine_forward(X, ones(2, 2)), ValueError, "w"),
     case(A.affine_forward, lambda: A.affine_forward(INTS, ones(3, 2)), TypeError, "x"),
