@@ -7,7 +7,10 @@ variance) with its exact gradient, the conversion between Keras' and
 PyTorch's momentum, the variance shift of dropout before batch norm, and
 three tools that act on a trained model: the input variances its batch-norm
 layers see, recalibration of their running statistics, and evaluation with
-batch statistics (a mistake, shown on purpose).
+batch statistics (a mistake, shown on purpose). Its test bed is
+:func:`train_digits_mlp`: a deep MLP trained on a small split of the digits,
+built from one seed's random streams, so that a run over seeds
+(:func:`regcode.seeds.run_seeds`) is one call per seed.
 
 The functions that take a model find its ``BatchNorm1d`` layers at any depth
 (:meth:`regcode.layers.Module.modules`), including subclasses that swap the
@@ -17,12 +20,22 @@ training kernels.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import replace
+from functools import lru_cache
 
 import numpy as np
 
-from .._validation import check_array, check_bool, check_int, check_scalar
+from .._validation import check_array, check_bool, check_choice, check_int, check_scalar
 from ..batchnorm import NormCache, _check_affine, _check_dout
-from ..layers import BatchNorm1d, Module
+from ..data import load_digits
+from ..layers import BatchNorm1d, Module, mlp
+from ..losses import softmax_cross_entropy
+from ..optim import SGD, decay_groups
+from ..seeds import streams
+from ..train import fit
+
+#: The normalisations :func:`train_digits_mlp` builds.
+NORMS = ("none", "batchnorm", "layernorm")
 
 
 def batchnorm_forward_second_moment(x, gamma, beta, eps=1e-5):
@@ -310,3 +323,197 @@ def predict_with_batch_statistics(model, X, batch_size=None):
         return np.concatenate(
             [model.forward(X[start : start + batch_size]) for start in range(0, n, batch_size)]
         )
+
+
+# --- the test bed: a deep MLP on a small split of the digits, one seed per call --------------
+
+
+@lru_cache(maxsize=16)
+def _digits(seed, n_train):
+    """The split of one seed, loaded once per process (a run over seeds trains many networks per seed)."""
+    return load_digits(streams(seed).data, n_train=n_train)
+
+
+def digits_split(seed, *, n_train=300, shift=0.0):
+    """The digits split of one seed, in float64, optionally shifted away from mean 0.
+
+    ``load_digits(streams(seed).data, n_train=n_train)``: a stratified split
+    standardised with training statistics, with the validation and test sets
+    of the default split (20 % each, 360 images). Every pixel of every split
+    then gets ``shift`` added, like data that was never centred. Each call
+    returns new arrays.
+
+    Parameters
+    ----------
+    seed : int >= 0
+        Only the data stream of :func:`regcode.seeds.streams` is used.
+    n_train : int >= 2
+        Training images (at most 1,077).
+    shift : float
+        Added to every input of every split.
+
+    Returns
+    -------
+    regcode.data.Split
+
+    Examples
+    --------
+    >>> split = digits_split(0, n_train=300)
+    >>> split.X_train.shape, split.X_val.shape, split.X_test.shape
+    ((300, 64), (360, 64), (360, 64))
+    """
+    seed = check_int(seed, "seed", low=0)
+    n_train = check_int(n_train, "n_train", low=2)
+    shift = check_scalar(shift, "shift")
+    base = _digits(seed, n_train)
+    return replace(
+        base,
+        X_train=base.X_train + shift,
+        y_train=base.y_train.copy(),
+        X_val=base.X_val + shift,
+        y_val=base.y_val.copy(),
+        X_test=base.X_test + shift,
+        y_test=base.y_test.copy(),
+        feature_names=list(base.feature_names),
+    )
+
+
+def _check_hook(fn, name):
+    if fn is not None and not callable(fn):
+        raise TypeError(f"{name} must be callable or None, got {type(fn).__name__}")
+    return fn
+
+
+def train_digits_mlp(
+    seed,
+    lr,
+    *,
+    norm="batchnorm",
+    hidden=6,
+    width=64,
+    n_train=300,
+    epochs=10,
+    batch_size=32,
+    drop_prob=0.0,
+    weight_std=None,
+    weight_decay=0.0,
+    shift=0.0,
+    batchnorm_class=None,
+    setup=None,
+    callback=None,
+):
+    """Chapter 4's test bed: build a deep MLP from one seed, train it on the digits with SGD.
+
+    Everything random comes from ``streams(seed)``: the split
+    (:func:`digits_split`), the initial weights, the dropout masks and the
+    batch order each from their own stream. Two calls with the same seed
+    therefore start from the same weights and see the same batches, whatever
+    ``lr``, ``norm``, ``drop_prob`` or ``weight_decay`` are (a network with
+    batch or layer norm only lacks the hidden biases).
+
+    The network is ``regcode.layers.mlp([64] + [width] * hidden + [10], ...)``,
+    in float64; the optimiser is SGD with momentum 0.9, with ``weight_decay``
+    on the linear weights only (:func:`regcode.optim.decay_groups`); the loss
+    is the softmax cross-entropy. A run whose outputs turn non-finite stops
+    with ``history.diverged`` set (:func:`regcode.train.fit`).
+
+    Parameters
+    ----------
+    seed : int >= 0
+    lr : float > 0
+    norm : {"none", "batchnorm", "layernorm"}
+        The normalisation after each hidden ``Linear``.
+    hidden, width : int >= 1
+        Number and width of the hidden layers.
+    n_train : int >= 2
+        Training images.
+    epochs : int >= 1
+    batch_size : int >= 2
+    drop_prob : float in [0, 1)
+        Dropout after each hidden ReLU, that is before the next batch norm.
+    weight_std : float > 0, optional
+        Initial weight scale (default: He initialisation).
+    weight_decay : float >= 0
+    shift : float
+        Added to every input (:func:`digits_split`).
+    batchnorm_class : subclass of regcode.layers.BatchNorm1d, optional
+        Used in place of ``BatchNorm1d`` (``norm="batchnorm"`` only), e.g. a
+        layer with other training kernels.
+    setup : callable, optional
+        ``setup(model)`` after the model is built and before training (to
+        change a buffer or a momentum, say).
+    callback : callable, optional
+        Passed to :func:`regcode.train.fit`: ``callback(epoch, model, history)``
+        after each epoch.
+
+    Returns
+    -------
+    model : regcode.layers.Sequential
+        Trained (left in training mode).
+    history : regcode.train.History
+        Validation metrics on the split's validation set.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type (``batchnorm_class`` that is not a
+        ``BatchNorm1d`` subclass, ``setup`` or ``callback`` not callable, ...).
+    ValueError
+        If an argument is out of range, or ``batchnorm_class`` is given with
+        another ``norm``.
+
+    Examples
+    --------
+    >>> model, history = train_digits_mlp(0, 0.03, hidden=2, epochs=3)
+    >>> history.epochs, history.val_acc[-1] > 0.5
+    (3, True)
+    """
+    lr = check_scalar(lr, "lr", low=0, low_inclusive=False)
+    norm = check_choice(norm, "norm", NORMS)
+    hidden = check_int(hidden, "hidden", low=1)
+    width = check_int(width, "width", low=1)
+    epochs = check_int(epochs, "epochs", low=1)
+    batch_size = check_int(batch_size, "batch_size", low=2)
+    weight_decay = check_scalar(weight_decay, "weight_decay", low=0)
+    if batchnorm_class is not None:
+        if not (isinstance(batchnorm_class, type) and issubclass(batchnorm_class, BatchNorm1d)):
+            raise TypeError(f"batchnorm_class must be a subclass of BatchNorm1d, got {batchnorm_class!r}")
+        if norm != "batchnorm":
+            raise ValueError(f"batchnorm_class needs norm='batchnorm', got norm={norm!r}")
+    setup = _check_hook(setup, "setup")
+    callback = _check_hook(callback, "callback")
+    rngs = streams(seed)
+    data = digits_split(seed, n_train=n_train, shift=shift)
+    model = mlp(
+        [data.X_train.shape[1]] + [width] * hidden + [10],
+        rngs.init,
+        drop_prob=drop_prob,
+        dropout_rng=rngs.dropout,
+        batchnorm=norm == "batchnorm",
+        layernorm=norm == "layernorm",
+        weight_std=weight_std,
+    )
+    if batchnorm_class is not None:
+        model.layers = [
+            batchnorm_class(layer.num_features, layer.eps, layer.momentum)
+            if isinstance(layer, BatchNorm1d)
+            else layer
+            for layer in model.layers
+        ]
+    if setup is not None:
+        setup(model)
+    optimizer = SGD(decay_groups(model.parameters(), weight_decay), lr=lr, momentum=0.9)
+    history = fit(
+        model,
+        softmax_cross_entropy,
+        optimizer,
+        data.X_train,
+        data.y_train,
+        epochs=epochs,
+        batch_size=batch_size,
+        rng=rngs.batches,
+        X_val=data.X_val,
+        y_val=data.y_val,
+        callback=callback,
+    )
+    return model, history

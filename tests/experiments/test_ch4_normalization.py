@@ -412,3 +412,158 @@ def test_helpers_find_batch_norm_in_nested_sequentials():
     plain = model(X[:10])
     assert not np.allclose(bn.predict_with_batch_statistics(model, X[:10]), plain)
     np.testing.assert_array_equal(model(X[:10]), plain)  # buffers untouched by the wrong evaluation
+
+
+# --- the test bed: digits_split and train_digits_mlp ------------------------------------------
+
+
+def test_digits_split_is_float64_seeded_and_shifted():
+    split = bn.digits_split(0, n_train=120)
+    assert split.X_train.shape == (120, 64) and split.X_train.dtype == np.float64
+    assert split.X_val.shape == split.X_test.shape == (360, 64)
+    again = bn.digits_split(0, n_train=120)
+    np.testing.assert_array_equal(again.X_train, split.X_train)
+    np.testing.assert_array_equal(again.y_test, split.y_test)
+    assert not np.array_equal(bn.digits_split(1, n_train=120).y_train, split.y_train)
+    shifted = bn.digits_split(0, n_train=120, shift=10.0)
+    for name in ("X_train", "X_val", "X_test"):
+        np.testing.assert_array_equal(getattr(shifted, name), getattr(split, name) + 10.0)
+    np.testing.assert_array_equal(shifted.y_train, split.y_train)
+
+
+def test_digits_split_returns_new_arrays_every_call():
+    split = bn.digits_split(0, n_train=50)
+    split.X_train[:] = 0.0
+    split.y_val[:] = 0
+    fresh = bn.digits_split(0, n_train=50)
+    assert np.abs(fresh.X_train).sum() > 0
+    assert len(np.unique(fresh.y_val)) == 10
+
+
+def _initial_state(store):
+    """A setup for train_digits_mlp that keeps a copy of the initial weights of the Linear layers."""
+
+    def setup(model):
+        store.append([layer.weight.data.copy() for layer in model.layers if isinstance(layer, Linear)])
+
+    return setup
+
+
+SMALL = {"hidden": 2, "width": 16, "n_train": 60, "epochs": 2}
+
+
+def test_train_digits_mlp_is_reproducible_and_returns_a_trained_model():
+    model, history = bn.train_digits_mlp(0, 0.05, **SMALL)
+    _, again = bn.train_digits_mlp(0, 0.05, **SMALL)
+    assert history.epochs == 2 and not history.diverged
+    assert history.val_acc == again.val_acc and history.train_loss == again.train_loss
+    assert len(bn.batchnorm_layers(model)) == 2
+    assert model[0].bias is None  # a norm after the Linear replaces its bias
+
+
+def test_train_digits_mlp_one_seed_same_start_whatever_the_other_settings():
+    starts = []
+    for options in ({"norm": "none"}, {"norm": "batchnorm", "drop_prob": 0.3}, {"norm": "layernorm"}):
+        bn.train_digits_mlp(3, 0.01, **SMALL, **options, setup=_initial_state(starts))
+    for weights in starts[1:]:
+        for weight, first in zip(weights, starts[0], strict=True):
+            np.testing.assert_array_equal(weight, first)
+    other_seed = []
+    bn.train_digits_mlp(4, 0.01, **SMALL, norm="none", setup=_initial_state(other_seed))
+    assert not np.array_equal(other_seed[0][0], starts[0][0])
+
+
+def test_train_digits_mlp_dropout_changes_nothing_but_the_masks():
+    # p = 0 and a tiny p draw the same batches: the first-epoch losses differ only by the masks' effect
+    _, plain = bn.train_digits_mlp(0, 0.01, **SMALL, drop_prob=0.0)
+    _, dropped = bn.train_digits_mlp(0, 0.01, **SMALL, drop_prob=1e-9)
+    np.testing.assert_allclose(dropped.train_loss, plain.train_loss, rtol=1e-6)
+
+
+def test_train_digits_mlp_swaps_the_batchnorm_class_and_calls_the_hooks():
+    class Counting(BatchNorm1d):
+        calls = 0
+
+        @staticmethod
+        def train_forward(x, gamma, beta, eps):
+            Counting.calls += 1
+            return batchnorm._batchnorm_forward(x, gamma, beta, eps)
+
+    epochs_seen, setups = [], []
+    model, history = bn.train_digits_mlp(
+        0, 0.05, **SMALL, batchnorm_class=Counting, setup=setups.append,
+        callback=lambda epoch, m, h: epochs_seen.append((epoch, h.epochs)),
+    )  # fmt: skip
+    layers = bn.batchnorm_layers(model)
+    assert all(type(layer) is Counting for layer in layers) and len(layers) == 2
+    assert Counting.calls == 2 * 2 * 2  # 2 layers x 2 batches of 32 (60 images) x 2 epochs
+    assert setups == [model]
+    assert epochs_seen == [(1, 1), (2, 2)]
+
+
+def test_train_digits_mlp_weight_decay_shrinks_only_the_weights():
+    decayed, _ = bn.train_digits_mlp(0, 0.05, **SMALL, weight_decay=0.5)
+    plain, _ = bn.train_digits_mlp(0, 0.05, **SMALL)
+    assert np.linalg.norm(decayed[0].weight.data) < 0.9 * np.linalg.norm(plain[0].weight.data)
+    # gamma has decay=False: it moves only through its gradient, by a comparable amount in both runs
+    assert np.abs(decayed[1].gamma.data - 1).max() < 1.0
+
+
+def test_train_digits_mlp_shift_is_removed_by_training_mode_batch_norm():
+    # The first batch norm removes a constant shift of the input in training mode, so the weights follow
+    # the same path; with statistics recomputed exactly, the two networks compute the same function.
+    outputs = []
+    for shift in (0.0, 10.0):
+        model, _ = bn.train_digits_mlp(2, 0.03, **SMALL, shift=shift)
+        data = bn.digits_split(2, n_train=60, shift=shift)
+        bn.recalibrate_batchnorm(model, data.X_train).eval()
+        outputs.append(model(data.X_val))
+    np.testing.assert_allclose(outputs[1], outputs[0], rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "name"),
+    [
+        ({"seed": -1}, ValueError, "seed"),
+        ({"seed": 1.5}, TypeError, "seed"),
+        ({"lr": 0.0}, ValueError, "lr"),
+        ({"lr": "0.1"}, TypeError, "lr"),
+        ({"norm": "groupnorm"}, ValueError, "norm"),
+        ({"hidden": 0}, ValueError, "hidden"),
+        ({"width": 2.0}, TypeError, "width"),
+        ({"n_train": 1}, ValueError, "n_train"),
+        ({"epochs": 0}, ValueError, "epochs"),
+        ({"batch_size": 1}, ValueError, "batch_size"),
+        ({"drop_prob": 1.0}, ValueError, "drop_prob"),
+        ({"weight_std": -1.0}, ValueError, "weight_std"),
+        ({"weight_decay": -0.1}, ValueError, "weight_decay"),
+        ({"shift": np.nan}, ValueError, "shift"),
+        ({"batchnorm_class": Linear}, TypeError, "batchnorm_class"),
+        ({"batchnorm_class": "BatchNorm1d"}, TypeError, "batchnorm_class"),
+        ({"batchnorm_class": SecondMomentBatchNorm1d, "norm": "none"}, ValueError, "batchnorm_class"),
+        ({"setup": "zero"}, TypeError, "setup"),
+        ({"callback": 3}, TypeError, "callback"),
+    ],
+)
+def test_train_digits_mlp_bad_input(kwargs, error, name):
+    args = {"seed": 0, "lr": 0.1, **SMALL, "epochs": 1}
+    args.update(kwargs)
+    with pytest.raises(error, match=f"^{name}"):
+        bn.train_digits_mlp(**args)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "name"),
+    [
+        ({"seed": -1}, ValueError, "seed"),
+        ({"seed": "0"}, TypeError, "seed"),
+        ({"n_train": 1}, ValueError, "n_train"),
+        ({"n_train": 5000}, ValueError, "n_train"),
+        ({"shift": "1"}, TypeError, "shift"),
+        ({"shift": np.inf}, ValueError, "shift"),
+    ],
+)
+def test_digits_split_bad_input(kwargs, error, name):
+    args = {"seed": 0, **kwargs}
+    with pytest.raises(error, match=f"^{name}"):
+        bn.digits_split(**args)
