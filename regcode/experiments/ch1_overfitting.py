@@ -403,17 +403,12 @@ def train_mlp(data, rngs, *, hidden=(128, 128), lr=3e-3, epochs=150, batch_size=
 
 
 class ClassifierScores(NamedTuple):
-    """What :func:`classifier_scores` returns.
+    """What :func:`classifier_scores` returns, three floats.
 
-    Attributes
-    ----------
-    loss : float
-        Mean cross-entropy (nats).
-    accuracy : float
-        Fraction classified correctly.
-    error_confidence : float
-        Mean probability the model puts on its predicted class over the
-        misclassified samples (NaN when there are none).
+    ``loss`` is the mean cross-entropy (nats), ``accuracy`` the fraction
+    classified correctly, and ``error_confidence`` the mean probability the
+    model puts on its predicted class over the misclassified samples (NaN
+    when there are none).
     """
 
     loss: float
