@@ -115,14 +115,18 @@ def execute(venv_python, notebook, top, env, timeout):
 
 def problems(executed, expected_figures):
     """What is wrong with an executed notebook (an empty list if nothing)."""
-    found = []
+    found, errors = [], []
     cells = [c for c in executed["cells"] if c["cell_type"] == "code"]
     for index, cell in enumerate(cells):
         if cell.get("execution_count") is None:
             found.append(f"code cell {index} was not executed")
         for output in cell.get("outputs", []):
             if output["output_type"] == "error":
-                found.append(f"code cell {index} raised {output['ename']}: {output['evalue']}")
+                errors.append(f"code cell {index} raised {output['ename']}: {output['evalue']}")
+    if errors:  # the first error, and how many cells failed after it (often its consequences)
+        found.append(
+            errors[0] + (f" (and {len(errors) - 1} later cells raised too)" if len(errors) > 1 else "")
+        )
     images = sum("image/png" in o.get("data", {}) for c in cells for o in c.get("outputs", []))
     if images != expected_figures:
         found.append(f"{images} image/png outputs, but the chapter has {expected_figures} figures")
@@ -156,7 +160,7 @@ def main(argv=None):
         start = time.perf_counter()
         venv_python, version = make_venv(args.python, tmp / "venv", top / "requirements.txt")
         seconds = time.perf_counter() - start
-        print(f"fresh venv (Python {version}) with the zip's requirements.txt: {seconds:.0f} s")
+        print(f"fresh venv (Python {version}) with the zip's requirements.txt: {seconds:.0f} s", flush=True)
         jupyter = {f"JUPYTER_{k}": str(tmp / k.lower()) for k in ("DATA_DIR", "CONFIG_DIR", "RUNTIME_DIR")}
         env = {
             **os.environ,
@@ -179,7 +183,7 @@ def main(argv=None):
                 continue
             found = problems(json.loads(notebook.read_text()), expected)
             status = "ok" if not found else "FAILED"
-            print(f"{notebook.name}: {status} in {seconds:.1f} s, {expected} figures")
+            print(f"{notebook.name}: {status} in {seconds:.1f} s, {expected} figures", flush=True)
             if found:
                 failures[notebook.name] = found
     for name, found in failures.items():

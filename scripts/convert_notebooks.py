@@ -170,7 +170,21 @@ def bibliography():
             data.add_entries(part.entries.items())
     if data is None:
         raise ConversionError("_config.yml lists no bibtex_bibfiles")
+    # The book's own extensions that change the entries after reading them (bibyears: "2016a").
+    for name, folder in book_config().get("sphinx", {}).get("local_extensions", {}).items():
+        module = _local_extension(name, folder)
+        if hasattr(module, "disambiguate_years"):
+            module.disambiguate_years(data.entries)
     return data
+
+
+def _local_extension(name, folder):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"_book_ext_{name}", ROOT / folder / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @cache
@@ -808,6 +822,8 @@ def _convert(nb, state):
                 cell.metadata.pop("tags", None)
         cells.append(cell)
         figure = _figure_metadata(cell)
+        # myst-nb's metadata (caption, alt text) is MyST for the book; the caption cell replaces it.
+        cell.metadata.pop("mystnb", None)
         if figure is not None:
             images = [o for o in cell.outputs if "image/png" in o.get("data", {})]
             if len(images) != 1:
