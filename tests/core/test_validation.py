@@ -251,6 +251,22 @@ CASES = [
         TypeError,
         "softmax",
     ),
+    case(C3.train_mlp, lambda: C3.train_mlp(X, 0), TypeError, "data"),
+    case(
+        C3.train_mlp,
+        lambda: C3.train_mlp(DA.load_digits(rng(), n_train=20), 0, drop_prob=1.0),
+        ValueError,
+        "drop_prob",
+    ),
+    case(C3.gal_weight_decay, lambda: C3.gal_weight_decay(0.5, 0.0, 0.3, 40), ValueError, "length_scale"),
+    case(C3.train_regressor, lambda: C3.train_regressor(Y, Y[:5], 0, drop_prob=0.1, lam=0), ValueError, "y"),
+    case(
+        C3.dropout_backward_resampled,
+        lambda: C3.dropout_backward_resampled(ones(2, 3), 0.5, None),
+        TypeError,
+        "rng",
+    ),
+    case(C3.dropout_backward_unmasked, lambda: C3.dropout_backward_unmasked(INTS, 0.5), TypeError, "dout"),
     # ------------------------------------------------------------ batchnorm
     case(B.batchnorm_forward, lambda: B.batchnorm_forward(Y, ones(6), np.zeros(6)), ValueError, "x"),
     case(B.batchnorm_forward, lambda: B.batchnorm_forward(X[:1], ones(3), np.zeros(3)), ValueError, "x"),

@@ -1,8 +1,11 @@
-"""Tests for regcode.experiments.ch3_dropout: Monte Carlo dropout and ensembles of sampled sub-networks.
+"""Tests for regcode.experiments.ch3_dropout: Monte Carlo dropout and ensembles of sampled sub-networks,
+the chapter's training runs (separate random streams, weight decay, Gal & Ghahramani's L2 strength) and
+the two wrong backward passes.
 
 They also pin the chapter's numerical claims that do not depend on training: the variance
 x^2 p / (1 - p) of inverted dropout, weight scaling as the exact geometric ensemble of a linear
-layer, and the failure of a backward pass that resamples its mask.
+layer, and the failure of a backward pass that resamples its mask. The claims about trained
+networks are checked in the notebook itself (regcode.book.check).
 """
 
 import numpy as np
@@ -11,7 +14,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from regcode.dropout import dropout_backward, dropout_forward, dropout_mask
-from regcode.experiments.ch3_dropout import mc_dropout_predict, mc_dropout_samples
+from regcode.experiments.ch3_dropout import (
+    dropout_backward_resampled,
+    dropout_backward_unmasked,
+    gal_weight_decay,
+    mc_dropout_predict,
+    mc_dropout_samples,
+    train_mlp,
+    train_regressor,
+)
 from regcode.gradcheck import numerical_gradient_array, rel_error
 from regcode.layers import BatchNorm1d, Dropout, Linear, ReLU, Sequential, mlp
 from regcode.losses import log_softmax
@@ -225,3 +236,164 @@ def test_bad_input_raises_naming_the_argument(rng, call, error, match):
     X = rng.standard_normal((4, 5))
     with pytest.raises(error, match=match):
         call(model, X, rng)
+
+
+# --- the wrong backward passes of "Common mistakes" ---
+
+
+def _gradcheck_setup(rng, p=0.4):
+    x, dout = rng.standard_normal((4, 6)), rng.standard_normal((4, 6))
+    numeric = numerical_gradient_array(lambda z: dropout_forward(z, p, np.random.default_rng(1))[0], x, dout)
+    return dout, numeric
+
+
+def test_the_wrong_backward_passes_fail_the_gradient_check_the_right_one_passes(rng):
+    dout, numeric = _gradcheck_setup(rng)
+    _, cache = dropout_forward(np.zeros_like(dout), 0.4, np.random.default_rng(1))
+    assert rel_error(dropout_backward(dout, cache), numeric) < 1e-9
+    assert rel_error(dropout_backward_resampled(dout, 0.4, np.random.default_rng(2)), numeric) > 0.5
+    assert rel_error(dropout_backward_unmasked(dout, 0.4), numeric) > 0.5
+
+
+def test_the_wrong_backward_passes_keep_shape_dtype_and_scale():
+    dout = np.ones((3, 5), dtype=np.float32)
+    resampled = dropout_backward_resampled(dout, 0.5, np.random.default_rng(0))
+    unmasked = dropout_backward_unmasked(dout, 0.5)
+    assert resampled.shape == unmasked.shape == dout.shape
+    assert resampled.dtype == unmasked.dtype == np.float32
+    assert set(np.unique(resampled)) <= {0.0, 2.0}  # a scaled mask, drawn afresh
+    np.testing.assert_array_equal(unmasked, 2.0)  # every unit gets the gradient, dropped or not
+
+
+# --- train_mlp: one run of the digits experiments ---
+
+
+@pytest.fixture(scope="module")
+def digits():
+    from regcode.data import load_digits
+    from regcode.seeds import streams
+
+    return load_digits(streams(0).data, n_train=60)
+
+
+SMALL = {"sizes": (64, 16, 10), "epochs": 2, "batch_size": 20}
+
+
+def test_train_mlp_is_reproducible_and_records_the_epochs(digits):
+    a, hist_a = train_mlp(digits, 3, drop_prob=0.5, **SMALL)
+    b, hist_b = train_mlp(digits, 3, drop_prob=0.5, **SMALL)
+    assert hist_a.epochs == 2 and len(hist_a.val_acc) == 2
+    for key, value in a.state_dict().items():
+        np.testing.assert_array_equal(value, b.state_dict()[key])
+    assert hist_a.val_loss == hist_b.val_loss
+
+
+def test_train_mlp_draws_the_weights_independently_of_the_dropout(digits):
+    # With a negligible learning rate the trained weights are the initial ones: the same for every p.
+    kwargs = {**SMALL, "lr": 1e-12}
+    plain, _ = train_mlp(digits, 0, drop_prob=0.0, **kwargs)
+    dropped, _ = train_mlp(digits, 0, drop_prob=0.5, **kwargs)
+    plain_weights = [p.data for p in plain.parameters()]
+    dropped_weights = [p.data for p in dropped.parameters()]
+    for w0, w1 in zip(plain_weights, dropped_weights, strict=True):
+        np.testing.assert_allclose(w0, w1, atol=1e-9)
+    other, _ = train_mlp(digits, 1, drop_prob=0.0, **kwargs)
+    assert not np.allclose(other.parameters()[0].data, plain_weights[0])
+
+
+def test_train_mlp_options_build_the_network_they_name(digits):
+    model, history = train_mlp(digits, 0, sizes=(64, 10), input_drop_prob=0.2, epochs=1, validation=False)
+    assert [type(m).__name__ for m in model.layers] == ["Dropout", "Linear"]
+    assert model.layers[0].p == 0.2
+    assert history.val_acc == [] and len(history.train_acc) == 1
+
+    class MarkedDropout(Dropout):
+        pass
+
+    model, _ = train_mlp(digits, 0, drop_prob=0.3, dropout_layer=MarkedDropout, **SMALL)
+    dropouts = [m for m in model.layers if isinstance(m, Dropout)]
+    assert dropouts and all(type(m) is MarkedDropout and m.p == 0.3 for m in dropouts)
+
+
+def test_weight_decay_shrinks_the_weights_but_not_the_biases(digits):
+    kwargs = {**SMALL, "epochs": 5}
+    plain, _ = train_mlp(digits, 0, **kwargs)
+    decayed, _ = train_mlp(digits, 0, weight_decay=1.0, **kwargs)
+    assert np.linalg.norm(decayed.layers[0].weight.data) < np.linalg.norm(plain.layers[0].weight.data)
+
+
+# --- gal_weight_decay and train_regressor: MC dropout as Gal & Ghahramani train it ---
+
+
+def test_gal_weight_decay_is_the_formula_and_the_gaussian_prior_without_dropout():
+    from regcode.penalties import lam_from_gaussian_prior
+
+    assert gal_weight_decay(0.5, 2.0, 0.3, 40) == pytest.approx(0.5 * 4.0 * 0.09 / 40)
+    # p = 0: the MAP estimate of ridge with prior standard deviation 1/l.
+    assert gal_weight_decay(0.0, 2.0, 0.3, 40) == pytest.approx(lam_from_gaussian_prior(0.3, 0.5, 40))
+    assert gal_weight_decay(0.8, 1.0, 0.3, 40) < gal_weight_decay(0.1, 1.0, 0.3, 40)
+
+
+def _squared_norm(model):
+    return sum(np.sum(param.data**2) for param in model.parameters())
+
+
+def test_train_regressor_fits_and_the_penalty_shrinks_the_weights():
+    x = np.linspace(-1, 1, 30)
+    y = np.sin(2 * x)
+    kwargs = {"drop_prob": 0.1, "hidden": (16,), "epochs": 200}
+    model = train_regressor(x, y, 0, lam=0.0, **kwargs)
+    assert model.eval()(x[:, None]).shape == (30, 1)
+    mse = np.mean((model(x[:, None])[:, 0] - y) ** 2)
+    assert mse < 0.1 * np.var(y)
+    shrunk = train_regressor(x, y, 0, lam=1.0, **kwargs)
+    assert _squared_norm(shrunk) < _squared_norm(model)
+    again = train_regressor(x, y, 0, lam=0.0, **kwargs)
+    np.testing.assert_array_equal(again.layers[0].weight.data, model.layers[0].weight.data)
+
+
+def test_train_regressor_swaps_the_dropout_layers():
+    class MarkedDropout(Dropout):
+        pass
+
+    x = np.linspace(-1, 1, 10)
+    model = train_regressor(
+        x, x, 0, drop_prob=0.5, lam=0.0, hidden=(8, 8), epochs=2, dropout_layer=MarkedDropout
+    )
+    assert sum(type(m) is MarkedDropout for m in model.layers) == 2
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda d: train_mlp(object(), 0), TypeError, "data"),
+        (lambda d: train_mlp(d, -1), ValueError, "seed"),
+        (lambda d: train_mlp(d, 0.5), TypeError, "seed"),
+        (lambda d: train_mlp(d, 0, drop_prob=1.0), ValueError, "drop_prob"),
+        (lambda d: train_mlp(d, 0, weight_decay=-0.1), ValueError, "weight_decay"),
+        (lambda d: train_mlp(d, 0, validation="yes"), TypeError, "validation"),
+        (lambda d: train_mlp(d, 0, input_drop_prob=1.5), ValueError, "input_drop_prob"),
+        (lambda d: train_mlp(d, 0, dropout_layer=3), TypeError, "dropout_layer"),
+        (lambda d: train_mlp(d, 0, epochs=0), ValueError, "epochs"),
+        (lambda d: gal_weight_decay(1.0, 1.0, 0.3, 40), ValueError, "drop_prob"),
+        (lambda d: gal_weight_decay(0.5, 0.0, 0.3, 40), ValueError, "length_scale"),
+        (lambda d: gal_weight_decay(0.5, 1.0, -0.3, 40), ValueError, "noise_std"),
+        (lambda d: gal_weight_decay(0.5, 1.0, 0.3, 0), ValueError, "n_samples"),
+        (lambda d: train_regressor(np.arange(5), np.ones(5), 0, drop_prob=0.1, lam=0.0), TypeError, "x"),
+        (lambda d: train_regressor(np.ones(5), np.ones(4), 0, drop_prob=0.1, lam=0.0), ValueError, "y"),
+        (lambda d: train_regressor(np.ones(5), np.ones(5), 0, drop_prob=0.1, lam=-1.0), ValueError, "lam"),
+        (lambda d: train_regressor(np.ones(5), np.ones(5), "0", drop_prob=0.1, lam=0.0), TypeError, "seed"),
+        (lambda d: dropout_backward_resampled(np.ones(3), 1.0, np.random.default_rng(0)), ValueError, "p"),
+        (lambda d: dropout_backward_resampled(np.ones(3), 0.5, None), TypeError, "rng"),
+        (
+            lambda d: dropout_backward_resampled(np.arange(3), 0.5, np.random.default_rng(0)),
+            TypeError,
+            "dout",
+        ),
+        (lambda d: dropout_backward_unmasked(np.ones(3), -0.5), ValueError, "p"),
+        (lambda d: dropout_backward_unmasked(np.ones(3) * np.nan, 0.5), ValueError, "dout"),
+    ],
+)
+def test_new_functions_reject_bad_input_naming_the_argument(digits, call, error, match):
+    with pytest.raises(error, match=f"^{match}"):
+        call(digits)
