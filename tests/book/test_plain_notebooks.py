@@ -348,6 +348,27 @@ def test_python_version_is_stated_the_same_everywhere():
     assert make_notebooks_zip.python_version() == "3.11"
 
 
+def test_a_git_install_of_regcode_carries_every_subpackage():
+    """Colab runs `pip install "regcode @ git+..."`: the wheel must hold regcode.experiments and the rest."""
+    import tomllib
+    from fnmatch import fnmatch
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = config.get("packages")
+    packages = sorted(
+        ".".join(p.parent.relative_to(ROOT).parts)
+        for p in (ROOT / "regcode").rglob("__init__.py")
+        if "__pycache__" not in p.parts
+    )
+    assert "regcode" in packages and len(packages) > 1
+    for package in packages:
+        if isinstance(listed, list):
+            assert package in listed, f"pyproject.toml's packages lack {package}"
+        else:
+            patterns = listed["find"]["include"]
+            assert any(fnmatch(package, pattern) for pattern in patterns), f"{package} is not installed"
+
+
 # --------------------------------------------------------------------------------------------
 # Each rule on small synthetic notebooks
 # --------------------------------------------------------------------------------------------
