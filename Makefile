@@ -152,6 +152,11 @@ grade: $(STAMP)
 figures: $(STAMP)
 	$(BIN)/python scripts/make_figures.py
 
+# The book without solutions, printed (with bookmarks) into _build/pdf-nosolutions/.
+pdf-nosolutions: $(STAMP)
+	$(BIN)/python scripts/build_nosolutions.py
+	$(BIN)/python scripts/make_pdf.py --nosolutions
+
 clean:
 	rm -rf _build .pytest_cache .ruff_cache .hypothesis
 	find . -name __pycache__ -not -path "./$(VENV)/*" -prune -exec rm -rf {} +
