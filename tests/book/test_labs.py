@@ -194,3 +194,40 @@ def test_unrecognised_notebooks_are_skipped(tmp_path, capsys):
     found = labs.find_submissions(tmp_path)
     assert [(student, lab.stem) for student, lab, _ in found] == [("bob", "lab4_adamw")]
     assert "skipped bob/notes.ipynb" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def built_site():
+    """The normal build in _build/html (make build-check runs before the unit tests), built if missing."""
+    import subprocess
+
+    html = ROOT / "_build" / "html"
+    if not (html / "book" / "labs" / "lab1_penalties.html").exists():
+        jupyter_book = Path(sys.executable).with_name("jupyter-book")
+        subprocess.run(
+            [str(jupyter_book), "build", str(ROOT), "-n", "--keep-going"],
+            check=True,
+            capture_output=True,
+            timeout=900,
+        )
+    return html
+
+
+def test_the_book_shows_the_student_versions_only(built_site):
+    from bs4 import BeautifulSoup
+
+    shown = " ".join(source(c) for path in STUDENT for c in cells(path))
+    for lab in INSTRUCTOR:
+        page = BeautifulSoup((built_site / "book" / "labs" / f"{lab.stem}.html").read_text(), "html.parser")
+        text = " ".join(pre.get_text("") for pre in page.find_all("pre")) + page.get_text(" ")
+        download = (built_site / "_sources" / "book" / "labs" / lab.name).read_text()
+        # Control: code cells are searchable in the page and in the notebook behind the download button.
+        for probe in ("raise NotImplementedError()", f"checks.{next(iter(labs.graded_cells(lab)))}("):
+            assert probe in text and json.dumps(probe)[1:-1] in download
+        distinctive = [line for line in solution_lines(lab) if len(line) > 20 and line not in shown]
+        assert distinctive
+        for line in distinctive:
+            assert line not in text, f"{lab.stem}: solution line on the page: {line}"
+            assert json.dumps(line)[1:-1] not in download, (
+                f"{lab.stem}: solution line in the download: {line}"
+            )
