@@ -152,13 +152,19 @@ def test_a_plain_chapter_runs_in_jupyterlab_with_every_figure(chromium, tmp_path
                 "() => document.querySelector('.jp-Notebook-ExecutionIndicator')?.dataset.status === 'idle'"
             )
             page.wait_for_function(idle, timeout=60_000)
-            code_cells = page.locator(".jp-Notebook .jp-CodeCell").count()
-            assert code_cells == sum(
-                c["cell_type"] == "code" for c in json.loads((folder / chapter.name).read_text())["cells"]
+            # JupyterLab renders a long notebook in batches: wait until every code cell is in the page.
+            stored = json.loads((folder / chapter.name).read_text())["cells"]
+            n_code = sum(c["cell_type"] == "code" for c in stored)
+            page.wait_for_function(
+                f"() => document.querySelectorAll('.jp-Notebook .jp-CodeCell').length === {n_code}",
+                timeout=60_000,
+            )
+            page.wait_for_function(
+                f"() => document.querySelectorAll('.jp-RenderedImage img').length === {expected}",
+                timeout=60_000,
             )
 
             # The stored figures show before anything runs; clear them: what follows is this run's.
-            assert page.locator(".jp-RenderedImage img").count() == expected
             prompts = "[...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')]"
             _menu(page, "Edit", "Clear Outputs of All Cells")
             cleared = f"""() => document.querySelectorAll('.jp-RenderedImage img').length === 0
