@@ -867,10 +867,31 @@ def _check_plain(nb, where):
                     raise ConversionError(f"{where}, cell {index}: a glue record is left")
 
 
+def other_pages():
+    """The pages of _toc.yml that are not chapters (introduction, labs, instructors, references)."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    entries = [{"file": toc["root"]}, *toc.get("chapters", [])]
+    for part in toc.get("parts", []):
+        entries.extend(part.get("chapters", []))
+    files = []
+    while entries:
+        entry = entries.pop(0)
+        entries.extend(entry.get("sections", []))
+        for suffix in (".md", ".ipynb"):
+            path = ROOT / f"{entry['file']}{suffix}"
+            if path.exists() and path.resolve() not in set(chapters()):
+                files.append(path)
+    return files
+
+
 def _page_labels(page):
-    """Labels of a Markdown page of the book: ``(label)=`` right before a heading."""
+    """Labels of a page that is not a chapter: ``(label)=`` right before a heading."""
+    if page.suffix == ".ipynb":
+        text = "\n\n".join(c.source for c in _read(page).cells if c.cell_type == "markdown")
+    else:
+        text = page.read_text()
     found, pending = {}, []
-    for token, group in _top_level_blocks(markdown_parser().parse(page.read_text())):
+    for token, group in _top_level_blocks(markdown_parser().parse(text)):
         if token.type == "myst_target":
             pending.append(token.content.strip())
             continue
@@ -883,14 +904,14 @@ def _page_labels(page):
 
 def collect_labels(paths):
     """Every label of ``paths`` (numbered as the book numbers them) and, for the book's chapters,
-    of the book's Markdown pages."""
+    of the book's other pages."""
     labels = {}
     for path in paths:
         state = State(Path(path), "instructors", None)
         _convert(_read(path), state)
         _merge(labels, state.found, path)
     if any(Path(p).resolve().parent == BOOK for p in paths):
-        for page in sorted(BOOK.glob("*.md")):
+        for page in other_pages():
             _merge(labels, _page_labels(page), page)
     return labels
 
