@@ -290,7 +290,7 @@ class State:
     cited: list = field(default_factory=list)
     cell: int = 0
     counters: dict = field(default_factory=lambda: {"figure": 0, "equation": 0, "exercise": 0})
-    sections: list = field(default_factory=lambda: [0, 0, 0])
+    sections: list = field(default_factory=lambda: [0] * 6)
 
     @property
     def where(self):
@@ -550,18 +550,16 @@ def _display_math(math, label, state):
 
 
 def _heading(tokens, state, pending):
+    """Number a heading as the book does: "3" for the title, "3.2" for a ``##``, "3.2.1" for a ``###``."""
     level = int(tokens[0].tag[1])
     title = tokens[1].content
-    if level == 1:
-        number = str(state.chapter)
-        state.sections = [state.chapter, 0, 0]
-    elif level == 2:
-        state.sections[1] += 1
-        state.sections[2] = 0
-        number = f"{state.chapter}.{state.sections[1]}"
-    else:
-        state.sections[2] += 1
-        number = f"{state.chapter}.{state.sections[1]}.{state.sections[2]}"
+    counters = (state.sections + [0] * 6)[:6]
+    counters[0] = state.chapter
+    if level > 1:
+        counters[level - 1] += 1
+    counters[level:] = [0] * (6 - level)
+    state.sections = counters
+    number = ".".join(str(n) for n in counters[:level])
     for label in pending:
         state.define(label, Target("section", state.doc, number, title))
     pending.clear()

@@ -14,6 +14,7 @@ The checks on the converted chapters use their own patterns, not the converter's
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
 import re
@@ -220,6 +221,11 @@ def test_code_outputs_and_counts_are_kept(converted, chapter):
         assert twin.outputs == cell.outputs
 
 
+@functools.cache
+def _book_labels():
+    return cn.collect_labels(CHAPTERS)
+
+
 def _fresh_html(chapter):
     page = HTML / "book" / f"{chapter.stem}.html"
     if not page.exists() or page.stat().st_mtime < chapter.stat().st_mtime:
@@ -237,7 +243,7 @@ def _fresh_html(chapter):
 def test_numbers_are_those_of_the_built_book(chapter):
     """Figures, equations, exercises and sections are numbered as the HTML numbers them."""
     soup = _fresh_html(chapter)
-    labels = {k: t for k, t in cn.collect_labels(CHAPTERS).items() if t.doc == f"book/{chapter.stem}"}
+    labels = {k: t for k, t in _book_labels().items() if t.doc == f"book/{chapter.stem}"}
     checked = 0
     for label, target in labels.items():
         if target.kind == "figure":
