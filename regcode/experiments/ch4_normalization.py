@@ -94,6 +94,13 @@ def batchnorm_backward_second_moment(dout, cache):
         \frac{\partial L}{\partial x_i} = s\Big(h_i - \frac1N\sum_k h_k\Big)
             - \frac{s\,x_i}{N}\, s\sum_k h_k \hat x_k
 
+    Parameters
+    ----------
+    dout : ndarray of shape (N, D)
+        Gradient of the loss with respect to the output.
+    cache : NormCache
+        From :func:`batchnorm_forward_second_moment`.
+
     Returns
     -------
     dx : ndarray of shape (N, D)
@@ -116,8 +123,26 @@ def keras_to_torch_momentum(momentum):
 
     Keras: :math:`\hat\mu \leftarrow m\,\hat\mu + (1 - m)\,\mu_B` (default :math:`m = 0.99`);
     PyTorch: :math:`\hat\mu \leftarrow (1 - \alpha)\,\hat\mu + \alpha\,\mu_B` (default :math:`\alpha = 0.1`).
-    The same average needs :math:`\alpha = 1 - m`. (The variances still differ: PyTorch
-    stores the unbiased batch variance, Keras the biased one.)
+    The same average needs :math:`\alpha = 1 - m`. (The variances may still differ:
+    PyTorch stores the unbiased batch variance; which one Keras stores depends on its
+    version and, in tf.keras, on the kernel: see chapter 4.)
+
+    Parameters
+    ----------
+    momentum : float in [0, 1]
+        Keras' momentum, the weight of the old value.
+
+    Returns
+    -------
+    float
+        PyTorch's momentum, the weight of the new batch.
+
+    Raises
+    ------
+    TypeError
+        If ``momentum`` is not a real number.
+    ValueError
+        If ``momentum`` is outside [0, 1].
 
     Examples
     --------
@@ -179,7 +204,22 @@ def _check_model(model, X):
 
 
 def batchnorm_layers(model):
-    """Every :class:`~regcode.layers.BatchNorm1d` of ``model`` (subclasses too), at any depth, in order."""
+    """Every :class:`~regcode.layers.BatchNorm1d` of ``model`` (subclasses too), at any depth, in order.
+
+    Parameters
+    ----------
+    model : regcode.layers.Module
+
+    Returns
+    -------
+    list of regcode.layers.BatchNorm1d
+        In the order of :meth:`regcode.layers.Module.modules`.
+
+    Raises
+    ------
+    TypeError
+        If ``model`` is not a regcode Module.
+    """
     if not isinstance(model, Module):
         raise TypeError(f"model must be a regcode Module, got {type(model).__name__}")
     return [m for m in model.modules() if isinstance(m, BatchNorm1d)]
