@@ -67,8 +67,8 @@ def glue(name, value, fmt=None):
 
     Returns
     -------
-    str or int
-        What is stored: the formatted text, or the integer or string itself.
+    None
+        (So that a plumbing cell ending in ``glue(...)`` shows no output.)
 
     Raises
     ------
@@ -81,10 +81,8 @@ def glue(name, value, fmt=None):
 
     Examples
     --------
-    >>> glue("ch0_val_mse", 0.1115855056222187, fmt=".3f")
-    '0.112'
+    >>> glue("ch0_val_mse", 0.1115855056222187, fmt=".3f")  # stores the text '0.112'
     >>> glue("ch0_n_train", 30)
-    30
     """
     if not isinstance(name, str):
         raise TypeError(f"name must be a string, got {type(name).__name__}")
@@ -110,7 +108,6 @@ def glue(name, value, fmt=None):
             raise ValueError(f"fmt {fmt!r} does not apply to {value!r}: {exc}") from None
     if _myst_glue is not None:
         _myst_glue(name, value)
-    return value
 
 
 def strict_checks():

@@ -712,11 +712,16 @@ CASES = [
     *[
         case(getattr(CH, name), lambda name=name: getattr(CH, name)(3), TypeError, "fn")
         for name in (
-            "check_l1_penalty", "check_l2_penalty", "check_penalized_loss", "check_soft_threshold",
-            "check_dropout_forward", "check_batchnorm_forward", "check_update_running_stats",
+            "check_l1_penalty",
+            "check_l2_penalty",
+            "check_penalized_loss",
+            "check_soft_threshold",
+            "check_dropout_forward",
+            "check_batchnorm_forward",
+            "check_update_running_stats",
             "check_adamw_update",
         )
-    ],  # fmt: skip
+    ],
     case(CH.check_dropout_backward, lambda: CH.check_dropout_backward(3, abs), TypeError, "forward"),
     case(CH.check_dropout_backward, lambda: CH.check_dropout_backward(abs, None), TypeError, "backward"),
     case(CH.check_batchnorm_backward, lambda: CH.check_batchnorm_backward("f", abs), TypeError, "forward"),

@@ -49,7 +49,8 @@ def test_chapter_runs_to_its_end_with_another_seed(path, seed, monkeypatch):
     nb = nbformat.read(path, as_version=4)
     (cell,) = seed_cells(nb)
     cell.source = SEED_LINE.sub(f"SEED = {seed}", cell.source)
-    client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+    resources = {"metadata": {"path": str(path.parent)}}
+    client = NotebookClient(nb, timeout=600, kernel_name="python3", resources=resources)
     client.execute()  # raises CellExecutionError at the first cell that fails
     notes = [
         line
