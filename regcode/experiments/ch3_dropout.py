@@ -178,12 +178,13 @@ def train_mlp(
     momentum; ``weight_decay`` is the L2 penalty :math:`\frac{\lambda}{2}\sum w^2` on the
     weights only (:func:`regcode.optim.decay_groups` spares the biases).
 
-    The seed gives three independent streams (:func:`regcode.seeds.streams`): initial
-    weights from ``init``, dropout masks from ``dropout``, mini-batch order from
-    ``batches``. Runs with the same seed and different ``drop_prob`` or ``weight_decay``
-    therefore start from the same weights and see the batches in the same order; only the
-    regulariser differs. (The split itself comes from the ``data`` stream, drawn by the
-    caller: ``load_digits(streams(seed).data, ...)``.)
+    Of the four independent streams of ``seed`` (:func:`regcode.seeds.streams`), the
+    initial weights come from ``init``, the dropout masks from ``dropout`` and the
+    mini-batch order from ``batches``. Runs with the same seed and different ``drop_prob``
+    or ``weight_decay`` therefore start from the same weights and see the batches in the
+    same order; only the regulariser differs. (The split itself comes from the ``data``
+    stream, drawn by the caller: ``load_digits(streams(seed).data, ...)``.) The network
+    has the dtype of ``data.X_train``.
 
     Parameters
     ----------
@@ -241,7 +242,7 @@ def train_mlp(
     weight_decay = check_scalar(weight_decay, "weight_decay", low=0)
     validation = check_bool(validation, "validation")
     input_drop_prob = check_scalar(input_drop_prob, "input_drop_prob", low=0, high=1, high_inclusive=False)
-    model = mlp(sizes, rngs.init, drop_prob=drop_prob, dropout_rng=rngs.dropout)
+    model = mlp(sizes, rngs.init, drop_prob=drop_prob, dropout_rng=rngs.dropout, dtype=data.X_train.dtype)
     if input_drop_prob > 0:
         model.layers.insert(0, Dropout(input_drop_prob, rngs.dropout))
     _replace_dropout(model, dropout_layer)

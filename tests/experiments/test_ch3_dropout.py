@@ -397,3 +397,12 @@ def test_train_regressor_swaps_the_dropout_layers():
 def test_new_functions_reject_bad_input_naming_the_argument(digits, call, error, match):
     with pytest.raises(error, match=f"^{match}"):
         call(digits)
+
+
+def test_train_mlp_follows_the_dtype_of_the_data():
+    from regcode.data import load_digits
+    from regcode.seeds import streams
+
+    data32 = load_digits(streams(0).data, n_train=40, dtype=np.float32)
+    model, _ = train_mlp(data32, 0, drop_prob=0.5, sizes=(64, 8, 10), epochs=1)
+    assert all(param.data.dtype == np.float32 for param in model.parameters())
