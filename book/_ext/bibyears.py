@@ -22,7 +22,8 @@ def disambiguate_years(entries):
             groups[authors, year].append(entry)
     for (_, year), group in groups.items():
         if len(group) > 1:
-            for letter, entry in zip(ascii_lowercase, sorted(group, key=lambda e: e.fields.get("title", ""))):
+            ordered = sorted(group, key=lambda e: e.fields.get("title", ""))
+            for letter, entry in zip(ascii_lowercase, ordered, strict=False):
                 entry.fields["year"] = f"{year}{letter}"
 
 
