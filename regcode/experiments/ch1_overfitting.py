@@ -92,7 +92,18 @@ def fit_polynomial(x, y, degree):
 
 
 def predict_polynomial(coef, x):
-    """Evaluate the polynomial ``sum_j coef[j] * x**j`` at ``x`` (shape (m,))."""
+    r"""Evaluate the polynomial :math:`\hat f(x) = \sum_j c_j x^j` at the points ``x``.
+
+    Parameters
+    ----------
+    coef : ndarray of shape (d + 1,)
+        Coefficients :math:`c_0, \dots, c_d`, constant term first (as :func:`fit_polynomial` returns them).
+    x : ndarray of shape (m,)
+
+    Returns
+    -------
+    ndarray of shape (m,)
+    """
     coef = check_array(coef, "coef", ndim=1, min_rows=1)
     x = check_array(x, "x", ndim=1)
     return polynomial_features(x, coef.shape[0] - 1) @ coef
@@ -510,7 +521,17 @@ class RandomReLUFeatures:
         self.bias = (bias_std * rng.standard_normal(self.n_features)).astype(dtype)
 
     def transform(self, X):
-        """Features of ``X`` (shape (m, in_features)) as an (m, n_features) array."""
+        r"""The random ReLU features of ``X``.
+
+        Parameters
+        ----------
+        X : ndarray of shape (m, in_features)
+
+        Returns
+        -------
+        ndarray of shape (m, n_features)
+            :math:`\max(X W + b, 0) / \sqrt{P}`.
+        """
         X = check_array(X, "X", ndim=2)
         if X.shape[1] != self.in_features:
             raise ValueError(f"X must have {self.in_features} columns, got shape {X.shape}")
