@@ -13,6 +13,7 @@ own stream.
 
 from __future__ import annotations
 
+import atexit
 import os
 from typing import NamedTuple
 
@@ -130,7 +131,25 @@ def run_seeds(fn, seeds, *, n_jobs=None):
     n_jobs = min(n_jobs, len(seeds))
     if n_jobs == 1:
         return [_call_one_thread(fn, s) for s in seeds]
+    _shut_down_workers_at_exit()
     return Parallel(n_jobs=n_jobs)(delayed(_call_one_thread)(fn, s) for s in seeds)
+
+
+_exit_hook_registered = False
+
+
+def _shut_down_workers_at_exit():
+    """Stop joblib's worker processes when this process ends (a notebook's kernel shutting down).
+
+    Otherwise the workers are killed with their parent, and loky's resource tracker warns
+    about leaked semaphores on stderr.
+    """
+    global _exit_hook_registered
+    if not _exit_hook_registered:
+        from joblib.externals.loky import get_reusable_executor
+
+        atexit.register(lambda: get_reusable_executor().shutdown(wait=True))
+        _exit_hook_registered = True
 
 
 class Summary(NamedTuple):
