@@ -45,7 +45,7 @@ def batchnorm_forward_second_moment(x, gamma, beta, eps=1e-5):
 
     .. math:: y_{ij} = \gamma_j \frac{x_{ij} - \mu_j}{\sqrt{\frac1N\sum_k x_{kj}^2 + \varepsilon}} + \beta_j
 
-    Because :math:`E[x^2] = \sigma^2 + \mu^2`, this equals :func:`batchnorm_forward`
+    Because :math:`E[x^2] = \sigma^2 + \mu^2`, this equals :func:`regcode.batchnorm.batchnorm_forward`
     only for columns whose batch mean is 0; otherwise the output variance is
     :math:`\gamma^2\sigma^2 / (\sigma^2 + \mu^2) < \gamma^2`, and the result depends on
     a shift of the input that batch norm should remove. Chapter 4 runs it beside the
