@@ -85,10 +85,10 @@ execute: $(STAMP)
 NO_AVX512 := X86_V4 AVX512_ICL AVX512_SPR
 test-portability: $(STAMP)
 	OPENBLAS_CORETYPE=Sandybridge NPY_DISABLE_CPU_FEATURES="X86_V3 $(NO_AVX512)" \
-		$(MAKE) --no-print-directory nbval OPENBLAS_NUM_THREADS=1
+		$(MAKE) --no-print-directory nbval nbval-labs OPENBLAS_NUM_THREADS=1
 	OPENBLAS_CORETYPE=Haswell NPY_DISABLE_CPU_FEATURES="$(NO_AVX512)" \
-		$(MAKE) --no-print-directory nbval OPENBLAS_NUM_THREADS=2
-	$(MAKE) --no-print-directory nbval OPENBLAS_NUM_THREADS=2
+		$(MAKE) --no-print-directory nbval nbval-labs OPENBLAS_NUM_THREADS=2
+	$(MAKE) --no-print-directory nbval nbval-labs OPENBLAS_NUM_THREADS=2
 	$(BIN)/python -m pytest -p no:nbval tests/portability -m portability
 
 build-check: $(STAMP)
@@ -140,7 +140,7 @@ labs: $(STAMP)
 	$(BIN)/python scripts/labs.py build
 
 nbval-labs: $(STAMP)
-	$(BIN)/python -m pytest $(NBVAL) $(LABS) -p no:randomly
+	REGCODE_STRICT_CHECKS=1 $(BIN)/python -m pytest $(NBVAL) $(LABS) -p no:randomly
 
 # make grade SUBMISSIONS=folder [GRADES=file.csv] [GRADE_TIMEOUT=seconds per cell]
 GRADES ?= _build/labs/grades.csv
