@@ -372,3 +372,63 @@ def _layernorm_backward(dout, cache):
         d * dxhat - dxhat.sum(axis=1, keepdims=True) - xhat * np.sum(dxhat * xhat, axis=1, keepdims=True)
     )
     return dx, dgamma, dbeta
+
+
+def fold_batchnorm(weight, bias, gamma, beta, running_mean, running_var, eps=1e-5):
+    r"""Fold an evaluation-mode batch norm into the fully connected layer before it.
+
+    At evaluation, batch norm after :math:`y = xW + b` is an affine map of each
+    feature, so the two layers are one:
+
+    .. math::
+        \gamma\,\frac{xW + b - \hat\mu}{\sqrt{\hat\sigma^2 + \varepsilon}} + \beta = x W' + b',\quad
+        W' = W \operatorname{diag}(s),\quad b' = (b - \hat\mu)\,s + \beta,\quad
+        s = \frac{\gamma}{\sqrt{\hat\sigma^2 + \varepsilon}}
+
+    which saves the normalisation's passes at inference. The result is only valid
+    while the running statistics stay as they are (not in training mode).
+
+    Parameters
+    ----------
+    weight : ndarray of shape (D, K)
+        The layer's weights (regcode's (in_features, out_features) layout).
+    bias : ndarray of shape (K,), or None
+        None for a layer without bias (``mlp`` builds them before a norm): zeros.
+    gamma, beta, running_mean, running_var : ndarray of shape (K,)
+        The batch norm's parameters and running buffers.
+    eps : float > 0
+
+    Returns
+    -------
+    weight : ndarray of shape (D, K)
+    bias : ndarray of shape (K,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> w, b = fold_batchnorm(np.array([[2.0]]), None, np.array([1.0]), np.array([0.5]),
+    ...                       np.array([1.0]), np.array([4.0]), eps=0.0)
+    >>> w, b  # (2x - 1) / 2 + 0.5 = x
+    (array([[1.]]), array([0.]))
+    """
+    weight = check_array(weight, "weight", ndim=2)
+    k = weight.shape[1]
+    bias = np.zeros(k, dtype=weight.dtype) if bias is None else check_array(bias, "bias", ndim=1)
+    arrays = {
+        "bias": bias,
+        "gamma": gamma,
+        "beta": beta,
+        "running_mean": running_mean,
+        "running_var": running_var,
+    }
+    for name, arr in arrays.items():
+        arrays[name] = check_array(arr, name, ndim=1)
+        if arrays[name].shape != (k,):
+            raise ValueError(
+                f"{name} must have shape ({k},) to match weight {weight.shape}, got {arrays[name].shape}"
+            )
+    if np.any(arrays["running_var"] < 0):
+        raise ValueError("running_var must be >= 0")
+    eps = check_scalar(eps, "eps", low=0)
+    scale = arrays["gamma"] / np.sqrt(arrays["running_var"] + eps)
+    return weight * scale, (arrays["bias"] - arrays["running_mean"]) * scale + arrays["beta"]

@@ -36,6 +36,10 @@ class Split:
     feature_names : list of str
         One name per column of ``X``.
     y_offset : float
+    x_mean : ndarray of shape (d,), or None
+        Training mean of each column before standardising.
+    x_scale : ndarray of shape (d,), or None
+        The (floored) training standard deviation each column was divided by.
     """
 
     X_train: np.ndarray
@@ -46,6 +50,44 @@ class Split:
     y_test: np.ndarray | None
     feature_names: list
     y_offset: float = 0.0
+    x_mean: np.ndarray | None = None
+    x_scale: np.ndarray | None = None
+
+    def standardize(self, X):
+        """Map raw features to the standardised scale of the splits: ``(X - x_mean) / x_scale``.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, d)
+            In the units of the original data (e.g. grey levels 0-16 for the digits).
+
+        Returns
+        -------
+        ndarray of shape (n, d), in the dtype of ``X_train``
+        """
+        X = self._check_features(X)
+        return ((X - self.x_mean) / self.x_scale).astype(self.X_train.dtype)
+
+    def unstandardize(self, X):
+        """Map standardised features back to the original units: ``X * x_scale + x_mean``.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, d)
+
+        Returns
+        -------
+        ndarray of shape (n, d), float64
+        """
+        return self._check_features(X) * self.x_scale + self.x_mean
+
+    def _check_features(self, X):
+        if self.x_mean is None:
+            raise ValueError("X cannot be mapped: this Split has no standardisation statistics")
+        X = check_array(X, "X", ndim=2)
+        if X.shape[1] != self.x_mean.shape[0]:
+            raise ValueError(f"X must have {self.x_mean.shape[0]} columns, got shape {X.shape}")
+        return X
 
 
 def _seed(rng):
@@ -239,6 +281,8 @@ def split_standardize(
         *prep(X_test, y_test),
         feature_names=names,
         y_offset=y_offset,
+        x_mean=mean,
+        x_scale=scale,
     )
 
 
@@ -380,3 +424,51 @@ def kfold_indices(n_samples, n_splits, rng):
     check_rng(rng)
     folds = KFold(n_splits=n_splits, shuffle=True, random_state=_seed(rng))
     return list(folds.split(np.zeros((n_samples, 1))))
+
+
+def augment_digits(images, rng, *, max_shift=1):
+    """Copies of 8x8 digit images, each shifted by a random whole number of pixels.
+
+    Each image moves by ``(dy, dx)``, both drawn uniformly from
+    ``{-max_shift, ..., max_shift}``; pixels that enter from the border are
+    0 (background). A shift of one pixel keeps a digit a digit, so the shifted
+    copies are new training examples with the same labels: data augmentation.
+
+    Parameters
+    ----------
+    images : ndarray of shape (n, 64)
+        Raw images, rows of 8x8 pixels in reading order (``Split.unstandardize``
+        maps standardised digits back to grey levels).
+    rng : numpy.random.Generator
+        Draws the shifts.
+    max_shift : int >= 0
+
+    Returns
+    -------
+    ndarray of shape (n, 64)
+        The shifted images, same dtype as ``images``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> image = np.zeros((1, 64)); image[0, 27] = 16.0  # one lit pixel at row 3, column 3
+    >>> shifted = augment_digits(image, np.random.default_rng(0), max_shift=1)
+    >>> int(np.flatnonzero(shifted[0])[0]) in {18, 19, 20, 26, 27, 28, 34, 35, 36}
+    True
+    """
+    images = check_array(images, "images", ndim=2)
+    if images.shape[1] != 64:
+        raise ValueError(f"images must have 64 columns (8x8 pixels), got shape {images.shape}")
+    check_rng(rng)
+    max_shift = check_int(max_shift, "max_shift", low=0)
+    if max_shift > 7:
+        raise ValueError(f"max_shift must be <= 7 for 8x8 images, got {max_shift}")
+    n = images.shape[0]
+    shifts = rng.integers(-max_shift, max_shift + 1, size=(n, 2))
+    padded = np.pad(images.reshape(n, 8, 8), ((0, 0), (max_shift, max_shift), (max_shift, max_shift)))
+    out = np.empty((n, 8, 8), dtype=images.dtype)
+    for i, (dy, dx) in enumerate(shifts):
+        # The window of the padded image that the shifted image shows.
+        top, left = max_shift - dy, max_shift - dx
+        out[i] = padded[i, top : top + 8, left : left + 8]
+    return out.reshape(n, 64)

@@ -163,3 +163,152 @@ def vanilla_dropout_forward(x, p, rng, train=True):
     check_rng(rng)
     mask = (rng.random(x.shape, dtype=x.dtype) >= p).astype(x.dtype)
     return x * mask, mask
+
+
+def gaussian_dropout_forward(x, p, rng, train=True):
+    r"""Gaussian dropout (Srivastava et al., 2014, §10): multiplicative Gaussian noise of mean 1.
+
+    .. math:: \mathrm{out} = x \odot m,\qquad m_{ij} \sim \mathcal N\Big(1, \frac{p}{1-p}\Big)
+
+    in training, and :math:`\mathrm{out} = x` in evaluation. The noise has the
+    mean (1) and the variance (:math:`p/(1-p)`) of the scaled Bernoulli mask of
+    inverted dropout with drop probability ``p``, so the two add the same
+    variance :math:`x^2 p/(1-p)` to each unit; no unit is ever exactly zero.
+
+    Parameters
+    ----------
+    x : ndarray of float, any shape
+    p : float in [0, 1)
+        The drop probability of the Bernoulli dropout whose variance it matches.
+    rng : numpy.random.Generator
+        Source of the noise. May be ``None`` when ``train=False``.
+    train : bool
+
+    Returns
+    -------
+    out : ndarray, same shape and dtype as ``x``
+    cache : ndarray or None
+        The noise ``m`` (``None`` in evaluation or when ``p = 0``), for
+        :func:`gaussian_dropout_backward`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> out, m = gaussian_dropout_forward(np.ones(200_000), p=0.5, rng=np.random.default_rng(0))
+    >>> round(float(out.mean()), 2), round(float(out.var()), 2)  # 1 and p / (1 - p) = 1
+    (1.0, 1.0)
+    """
+    x = check_array(x, "x")
+    p = _check_p(p)
+    if not train or p == 0.0:
+        return x, None
+    check_rng(rng)
+    noise = 1.0 + np.sqrt(p / (1.0 - p)) * rng.standard_normal(x.shape)
+    noise = noise.astype(x.dtype, copy=False)
+    return x * noise, noise
+
+
+def gaussian_dropout_backward(dout, cache):
+    r"""Backward pass of :func:`gaussian_dropout_forward`: :math:`dx = dout \odot m` with the forward noise.
+
+    Parameters
+    ----------
+    dout : ndarray, same shape as the forward input
+    cache : ndarray or None
+        Second return value of :func:`gaussian_dropout_forward`.
+
+    Returns
+    -------
+    dx : ndarray, same shape as ``dout``
+    """
+    return dropout_backward(dout, cache)
+
+
+def dropconnect_forward(x, w, b, p, rng, train=True):
+    r"""A fully connected layer with DropConnect (Wan et al., 2013): dropout on the weights.
+
+    .. math:: \mathrm{out} = x\,\frac{M \odot W}{1 - p} + b,\qquad M_{jk} \sim \mathrm{Bernoulli}(1 - p)
+
+    in training, and :math:`xW + b` in evaluation. Dropout (:func:`dropout_forward`)
+    zeroes units, so every weight out of a dropped unit goes at once; DropConnect
+    zeroes single connections. One mask is drawn per call and shared by the rows
+    of the batch (Wan et al. draw one per example, which costs a weight matrix per
+    example); survivors are scaled by :math:`1/(1-p)`, so evaluation uses the plain
+    weights, as inverted dropout does (Wan et al. approximate the evaluation
+    output by a Gaussian instead).
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, D)
+    w : ndarray of shape (D, K)
+    b : ndarray of shape (K,), or None
+    p : float in [0, 1)
+        Probability of dropping each weight.
+    rng : numpy.random.Generator
+        Source of the mask. May be ``None`` when ``train=False``.
+    train : bool
+
+    Returns
+    -------
+    out : ndarray of shape (N, K)
+    cache : tuple
+        ``(x, masked_w, mask, has_bias)`` for :func:`dropconnect_backward`; ``mask`` is
+        the scaled mask :math:`M/(1-p)` (``None`` in evaluation or when ``p = 0``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> out, (_, masked_w, _, _) = dropconnect_forward(np.ones((1, 4)), np.ones((4, 1)), None, p=0.5,
+    ...                                                rng=np.random.default_rng(0))
+    >>> masked_w.ravel(), out  # one of the four weights kept, scaled by 1 / (1 - p) = 2
+    (array([2., 0., 0., 0.]), array([[2.]]))
+    """
+    x = check_array(x, "x", ndim=2)
+    w = check_array(w, "w", ndim=2)
+    if w.shape[0] != x.shape[1]:
+        raise ValueError(f"w must have {x.shape[1]} rows (the columns of x), got shape {w.shape}")
+    if b is not None:
+        b = check_array(b, "b", ndim=1)
+        if b.shape != (w.shape[1],):
+            raise ValueError(f"b must have shape ({w.shape[1]},) to match w {w.shape}, got {b.shape}")
+    p = _check_p(p)
+    mask = None
+    if train and p > 0.0:
+        check_rng(rng)
+        mask = _mask(w.shape, p, rng, w.dtype)
+    masked_w = w if mask is None else w * mask
+    out = x @ masked_w
+    if b is not None:
+        out += b
+    return out, (x, masked_w, mask, b is not None)
+
+
+def dropconnect_backward(dout, cache):
+    r"""Gradients of :func:`dropconnect_forward`, through the mask of the forward pass.
+
+    .. math:: \frac{\partial L}{\partial x} = g\,\Big(\frac{M \odot W}{1-p}\Big)^{\!\top},\quad
+              \frac{\partial L}{\partial W} = \frac{M}{1-p} \odot x^\top g,\quad
+              \frac{\partial L}{\partial b} = \sum_i g_i
+
+    with :math:`g = \partial L/\partial\,\mathrm{out}` (``dout``): a dropped weight gets no gradient.
+
+    Parameters
+    ----------
+    dout : ndarray of shape (N, K)
+    cache : tuple from :func:`dropconnect_forward`
+
+    Returns
+    -------
+    dx : ndarray of shape (N, D)
+    dw : ndarray of shape (D, K)
+    db : ndarray of shape (K,), or None without a bias
+    """
+    x, masked_w, mask, has_bias = cache
+    dout = check_array(dout, "dout", ndim=2)
+    expected = (x.shape[0], masked_w.shape[1])
+    if dout.shape != expected:
+        raise ValueError(f"dout must have shape {expected} (the forward output), got {dout.shape}")
+    dw = x.T @ dout
+    if mask is not None:
+        dw *= mask
+    return dout @ masked_w.T, dw, (dout.sum(axis=0) if has_bias else None)

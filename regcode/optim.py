@@ -497,3 +497,58 @@ class AdamW(Adam):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, *, dtype=None):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, dtype=dtype)
+
+
+def max_norm_(params, c):
+    r"""Max-norm constraint, in place: project each unit's incoming weights onto the ball of radius ``c``.
+
+    For a weight matrix :math:`W` of shape (in_features, out_features), column
+    :math:`w_k` holds the incoming weights of unit :math:`k`, and
+
+    .. math:: w_k \leftarrow w_k \cdot \min\Big(1, \frac{c}{\lVert w_k \rVert_2}\Big).
+
+    Called after every optimiser step, it keeps every unit's weight vector inside
+    the ball: the constrained form of an L2 penalty, which caps the norm instead
+    of pulling every weight towards 0 (Srivastava et al., 2014, §5.1, combine it
+    with dropout and a large learning rate). ``torch.renorm(W.T, 2, 0, c)`` does the
+    same for torch's (out_features, in_features) layout.
+
+    Parameters
+    ----------
+    params : iterable of regcode.layers.Parameter
+        2-D weights only (for example ``[p for p in model.parameters() if p.decay]``).
+    c : float > 0
+        The radius.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    TypeError
+        If an element of ``params`` is not a Parameter.
+    ValueError
+        If ``c <= 0`` or a parameter is not 2-D.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from regcode.layers import Parameter
+    >>> w = Parameter(np.array([[3.0, 0.3], [4.0, 0.4]]))  # column norms 5 and 0.5
+    >>> max_norm_([w], c=1.0)
+    >>> w.data  # the first unit is scaled down to norm 1, the second is left alone
+    array([[0.6, 0.3],
+           [0.8, 0.4]])
+    """
+    params = list(params)
+    c = check_scalar(c, "c", low=0, low_inclusive=False)
+    for i, p in enumerate(params):
+        if not isinstance(p, Parameter):
+            raise TypeError(f"params[{i}] must be a regcode Parameter, got {type(p).__name__}")
+        if p.data.ndim != 2:
+            raise ValueError(f"params[{i}] must be a 2-D weight matrix, got shape {p.data.shape}")
+    for p in params:
+        norms = np.sqrt(np.sum(p.data * p.data, axis=0))
+        with np.errstate(divide="ignore"):
+            p.data *= np.minimum(1.0, c / norms).astype(p.data.dtype, copy=False)

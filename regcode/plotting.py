@@ -11,6 +11,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from cycler import cycler
 
+from .metrics import expected_calibration_error, reliability_bins
+
 #: Okabe-Ito colours by name.
 COLORS = {
     "blue": "#0072B2",
@@ -302,4 +304,38 @@ def plot_seed_dots(groups, ax=None, *, ylabel=None, colors=None, paired=True):
     ax.set_xlim(-0.6, len(values) - 0.4)
     if ylabel is not None:
         ax.set_ylabel(ylabel)
+    return ax
+
+
+def plot_reliability_diagram(probs, y, ax=None, *, n_bins=15, label=None, color=None):
+    """Reliability diagram: accuracy against mean confidence in equal-width confidence bins.
+
+    A calibrated classifier lies on the diagonal; points below it are
+    over-confident, points above under-confident. The expected calibration error
+    (:func:`regcode.metrics.expected_calibration_error`) is added to the label.
+
+    Parameters
+    ----------
+    probs : ndarray of shape (n, K)
+        Predicted class probabilities.
+    y : ndarray of int, shape (n,)
+    ax : matplotlib Axes, optional
+    n_bins : int >= 1
+    label : str, optional
+        Legend label; `` (ECE 0.034)`` is appended.
+    color : colour, optional
+
+    Returns
+    -------
+    ax
+    """
+    bins = reliability_bins(probs, y, n_bins)
+    ece = expected_calibration_error(probs, y, n_bins)
+    ax = _axes(ax)
+    filled = bins.counts > 0
+    ax.plot([0, 1], [0, 1], "--", color=ROLE_COLORS["baseline"], lw=1)
+    text = f"ECE {ece:.3f}" if label is None else f"{label} (ECE {ece:.3f})"
+    ax.plot(bins.confidence[filled], bins.accuracy[filled], "o-", color=color, label=text)
+    ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence (largest predicted probability)", ylabel="accuracy")
+    ax.legend()
     return ax

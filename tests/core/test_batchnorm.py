@@ -205,3 +205,21 @@ def test_layernorm_is_batchnorm_of_the_transpose(inputs):
     ln, _ = layernorm_forward(x, np.ones(D), np.zeros(D))
     bn, _ = batchnorm_forward(x.T, np.ones(N), np.zeros(N))
     np.testing.assert_allclose(ln, bn.T, rtol=1e-12, atol=1e-12)
+
+
+# ---------------------------------------------------------------- folding batch norm into the layer before it
+
+
+def test_folded_layer_equals_linear_then_batchnorm_in_evaluation(rng):
+    from regcode.batchnorm import batchnorm_inference, fold_batchnorm
+
+    x, w = rng.standard_normal((7, 5)), rng.standard_normal((5, 4))
+    b = rng.standard_normal(4)
+    gamma, beta = rng.uniform(0.5, 2, 4), rng.standard_normal(4)
+    mean, var = rng.standard_normal(4), rng.uniform(0.1, 3, 4)
+    expected, _ = batchnorm_inference(x @ w + b, gamma, beta, mean, var, eps=1e-5)
+    w_fold, b_fold = fold_batchnorm(w, b, gamma, beta, mean, var, eps=1e-5)
+    np.testing.assert_allclose(x @ w_fold + b_fold, expected, rtol=1e-12, atol=1e-12)
+    w_fold0, b_fold0 = fold_batchnorm(w, None, gamma, beta, mean, var)  # a layer without bias
+    expected0, _ = batchnorm_inference(x @ w, gamma, beta, mean, var)
+    np.testing.assert_allclose(x @ w_fold0 + b_fold0, expected0, rtol=1e-12, atol=1e-12)

@@ -242,3 +242,35 @@ def test_load_diabetes_n_train_bad_inputs():
         load_diabetes(np.random.default_rng(0), test_size=0.25, n_train=1)
     with pytest.raises(TypeError, match="n_train"):
         load_diabetes(np.random.default_rng(0), test_size=0.25, n_train=50.5)
+
+
+# ---------------------------------------------------------------- standardising, and shifted digits
+
+
+def test_split_maps_between_raw_and_standardised_features():
+    import sklearn.datasets
+
+    data = load_digits(np.random.default_rng(0), n_train=200)
+    raw = data.unstandardize(data.X_train)
+    assert raw.min() >= -1e-9 and raw.max() <= 16 + 1e-9  # grey levels
+    np.testing.assert_allclose(np.round(raw), raw, atol=1e-9)  # whole grey levels, as in the data set
+    np.testing.assert_allclose(data.standardize(raw), data.X_train, atol=1e-12)
+    assert set(map(tuple, np.round(raw).astype(int))) <= set(
+        map(tuple, sklearn.datasets.load_digits().data.astype(int))
+    )
+
+
+def test_augment_digits_shifts_each_image_within_the_frame():
+    from regcode.data import augment_digits
+
+    rng = np.random.default_rng(0)
+    images = np.zeros((500, 64))
+    images[:, 27] = 16.0  # one lit pixel at (3, 3)
+    out = augment_digits(images, rng, max_shift=1)
+    rows, cols = np.divmod(out.argmax(axis=1), 8)
+    assert set(rows) == {2, 3, 4} and set(cols) == {2, 3, 4}  # all nine shifts occur
+    assert np.all(out.sum(axis=1) == 16.0)  # nothing is lost away from the border
+    np.testing.assert_array_equal(augment_digits(images, rng, max_shift=0), images)
+    edge = np.zeros((200, 64))
+    edge[:, 0] = 1.0  # the corner pixel leaves the frame for some shifts and is not wrapped around
+    assert set(augment_digits(edge, rng, max_shift=1).sum(axis=1)) == {0.0, 1.0}

@@ -149,3 +149,68 @@ def test_eval_mode_dropout_is_the_identity(x, p, seed):
     out_layer = layer(x)
     assert out_layer.dtype == x.dtype
     np.testing.assert_array_equal(out_layer, x)
+
+
+# ---------------------------------------------------------------- Gaussian dropout and DropConnect
+
+
+@pytest.mark.parametrize("p", [0.2, 0.5, 0.8])
+def test_gaussian_dropout_matches_the_moments_of_inverted_dropout(p):
+    from regcode.dropout import gaussian_dropout_forward
+
+    x = np.full(400_000, 1.5)
+    gauss, _ = gaussian_dropout_forward(x, p, np.random.default_rng(0))
+    bern, _ = dropout_forward(x, p, np.random.default_rng(1))
+    for out in (gauss, bern):
+        assert out.mean() == pytest.approx(1.5, rel=0.01)
+        assert out.var() == pytest.approx(1.5**2 * p / (1 - p), rel=0.03)
+    assert np.count_nonzero(gauss == 0.0) == 0  # no unit is dropped outright
+
+
+def test_gaussian_dropout_backward_reuses_the_noise_and_evaluation_is_the_identity(rng):
+    from regcode.dropout import gaussian_dropout_backward, gaussian_dropout_forward
+
+    x, dout = rng.standard_normal((4, 6)), rng.standard_normal((4, 6))
+    _, cache = gaussian_dropout_forward(x, 0.3, np.random.default_rng(5))
+    num = numerical_gradient_array(
+        lambda z: gaussian_dropout_forward(z, 0.3, np.random.default_rng(5))[0], x, dout
+    )
+    assert rel_error(gaussian_dropout_backward(dout, cache), num) < 1e-9
+    out, cache = gaussian_dropout_forward(x, 0.3, None, train=False)
+    assert out is x and cache is None
+    assert gaussian_dropout_forward(x.astype(np.float32), 0.3, rng)[0].dtype == np.float32
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_dropconnect_backward_matches_finite_differences(rng, bias):
+    from regcode.dropout import dropconnect_backward, dropconnect_forward
+
+    x, w = rng.standard_normal((5, 4)), rng.standard_normal((4, 3))
+    b = rng.standard_normal(3) if bias else None
+    dout = rng.standard_normal((5, 3))
+
+    def forward(x_, w_, b_):
+        return dropconnect_forward(x_, w_, b_, 0.4, np.random.default_rng(7))[0]  # the same mask each call
+
+    _, cache = dropconnect_forward(x, w, b, 0.4, np.random.default_rng(7))
+    dx, dw, db = dropconnect_backward(dout, cache)
+    assert rel_error(dx, numerical_gradient_array(lambda z: forward(z, w, b), x, dout)) < 1e-8
+    assert rel_error(dw, numerical_gradient_array(lambda z: forward(x, z, b), w, dout)) < 1e-8
+    if bias:
+        assert rel_error(db, numerical_gradient_array(lambda z: forward(x, w, z), b, dout)) < 1e-8
+    else:
+        assert db is None
+    assert np.all(dw[cache[2] == 0] == 0)  # a dropped connection gets no gradient
+
+
+def test_dropconnect_drops_weights_not_units_and_keeps_the_mean(rng):
+    from regcode.dropout import dropconnect_forward
+
+    x = np.ones((1, 200))
+    w = np.ones((200, 1))
+    outs = [dropconnect_forward(x, w, None, 0.5, np.random.default_rng(s))[0][0, 0] for s in range(2000)]
+    # Each output sums 200 weights, each kept w.p. 1/2 and scaled by 2: mean 200, variance 200 * 4 * 1/4.
+    assert np.mean(outs) == pytest.approx(200.0, rel=0.01)
+    assert np.var(outs) == pytest.approx(200.0, rel=0.1)
+    out, cache = dropconnect_forward(x, w, None, 0.5, None, train=False)
+    assert out[0, 0] == 200.0 and cache[2] is None

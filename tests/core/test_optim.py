@@ -275,3 +275,31 @@ def test_in_place_step_and_functional_update_give_the_same_bits(cls, rng):
         opt_slow.step()
     assert opt_fast._scratch and not opt_slow._scratch  # each took the path it was meant to
     np.testing.assert_array_equal(fast.data, slow.data)
+
+
+# ---------------------------------------------------------------- max-norm
+
+
+def test_max_norm_projects_each_units_incoming_weights(rng):
+    from regcode.optim import max_norm_
+
+    w = Parameter(rng.standard_normal((20, 6)) * np.array([0.01, 0.1, 1.0, 2.0, 5.0, 10.0]))
+    before = w.data.copy()
+    max_norm_([w], c=1.5)
+    norms_before, norms = np.linalg.norm(before, axis=0), np.linalg.norm(w.data, axis=0)
+    assert np.all(norms <= 1.5 + 1e-12)
+    inside = norms_before <= 1.5
+    np.testing.assert_array_equal(w.data[:, inside], before[:, inside])  # units inside the ball untouched
+    np.testing.assert_allclose(norms[~inside], 1.5)  # the others land on the sphere
+    cosines = np.sum(w.data * before, axis=0) / (norms * norms_before)
+    np.testing.assert_allclose(cosines, 1.0)  # directions unchanged
+
+
+def test_max_norm_keeps_dtype_and_refuses_vectors():
+    from regcode.optim import max_norm_
+
+    w = Parameter(np.full((3, 2), 2.0, dtype=np.float32))
+    max_norm_([w], 1.0)
+    assert w.data.dtype == np.float32
+    with pytest.raises(ValueError, match=r"^params\[0\] must be a 2-D weight matrix"):
+        max_norm_([Parameter(np.ones(3))], 1.0)

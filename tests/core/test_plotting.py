@@ -106,3 +106,17 @@ def test_weight_histograms(rng):
     assert len(ax.patches) == 2  # one step outline per array
     low, high = ax.get_xlim()
     assert low < 0 < high
+
+
+def test_reliability_diagram_plots_the_filled_bins_and_names_the_ece():
+    from regcode.metrics import expected_calibration_error
+    from regcode.plotting import plot_reliability_diagram
+
+    rng = np.random.default_rng(0)
+    logits = rng.standard_normal((300, 3)) * 3
+    probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    y = rng.integers(0, 3, 300)
+    ax = plot_reliability_diagram(probs, y, n_bins=10, label="model")
+    line = ax.get_lines()[1]
+    assert 1 <= len(line.get_xdata()) <= 10
+    assert line.get_label() == f"model (ECE {expected_calibration_error(probs, y, 10):.3f})"

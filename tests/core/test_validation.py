@@ -31,6 +31,7 @@ import regcode.gradcheck as G
 import regcode.layers as LY
 import regcode.linear_model as L
 import regcode.losses as LS
+import regcode.metrics as M
 import regcode.optim as O
 import regcode.penalties as P
 import regcode.plotting as PL
@@ -60,6 +61,7 @@ EXEMPT = {
     OF.BiasVariance,  # a dataclass polynomial_bias_variance returns
     OF.DoubleDescent,  # a dataclass random_features_curve returns
     OF.ClassifierScores,  # a NamedTuple classifier_scores returns
+    M.ReliabilityBins,  # a NamedTuple reliability_bins returns
 }
 
 _rng = np.random.default_rng(0)
@@ -70,6 +72,9 @@ LABELS = np.array([0, 1, 2, 0, 1, 2])
 NAN = np.array([1.0, np.nan])
 INF = np.array([[1.0, np.inf], [0.0, 1.0]])
 INTS = np.arange(6).reshape(2, 3)
+
+
+PROBS_OK = np.array([[0.7, 0.3], [0.2, 0.8]])
 
 
 def rng():
@@ -267,6 +272,58 @@ CASES = [
         "rng",
     ),
     case(C3.dropout_backward_unmasked, lambda: C3.dropout_backward_unmasked(INTS, 0.5), TypeError, "dout"),
+    case(D.gaussian_dropout_forward, lambda: D.gaussian_dropout_forward(X, 1.0, rng()), ValueError, "p"),
+    case(D.gaussian_dropout_forward, lambda: D.gaussian_dropout_forward(X, 0.5, None), TypeError, "rng"),
+    case(D.gaussian_dropout_forward, lambda: D.gaussian_dropout_forward(INTS, 0.5, rng()), TypeError, "x"),
+    case(
+        D.gaussian_dropout_backward,
+        lambda: D.gaussian_dropout_backward(ones(2, 3), ones(3, 2)),
+        ValueError,
+        "dout",
+    ),
+    case(
+        D.dropconnect_forward, lambda: D.dropconnect_forward(X, ones(2, 2), None, 0.5, rng()), ValueError, "w"
+    ),
+    case(
+        D.dropconnect_forward,
+        lambda: D.dropconnect_forward(X, ones(3, 2), ones(3), 0.5, rng()),
+        ValueError,
+        "b",
+    ),
+    case(
+        D.dropconnect_forward,
+        lambda: D.dropconnect_forward(X, ones(3, 2), None, -0.1, rng()),
+        ValueError,
+        "p",
+    ),
+    case(D.dropconnect_forward, lambda: D.dropconnect_forward(X, ones(3, 2), None, 0.5, 7), TypeError, "rng"),
+    case(
+        D.dropconnect_backward,
+        lambda: D.dropconnect_backward(ones(2, 2), D.dropconnect_forward(X, ones(3, 2), None, 0.5, rng())[1]),
+        ValueError,
+        "dout",
+    ),
+    # ------------------------------------------------------------ metrics
+    case(M.reliability_bins, lambda: M.reliability_bins(ones(2, 2), np.array([0, 1])), ValueError, "probs"),
+    case(M.reliability_bins, lambda: M.reliability_bins(PROBS_OK, np.array([0, 2])), ValueError, "y"),
+    case(
+        M.reliability_bins,
+        lambda: M.reliability_bins(PROBS_OK, np.array([0, 1]), n_bins=0),
+        ValueError,
+        "n_bins",
+    ),
+    case(
+        M.expected_calibration_error,
+        lambda: M.expected_calibration_error(PROBS_OK, [0.0, 1.0]),
+        TypeError,
+        "y",
+    ),
+    case(
+        M.expected_calibration_error,
+        lambda: M.expected_calibration_error(INTS, LABELS[:2]),
+        TypeError,
+        "probs",
+    ),
     # ------------------------------------------------------------ batchnorm
     case(B.batchnorm_forward, lambda: B.batchnorm_forward(Y, ones(6), np.zeros(6)), ValueError, "x"),
     case(B.batchnorm_forward, lambda: B.batchnorm_forward(X[:1], ones(3), np.zeros(3)), ValueError, "x"),
@@ -402,6 +459,30 @@ CASES = [
     ),
     case(C4.train_digits_mlp, lambda: C4.train_digits_mlp(0, 0.1, setup=1), TypeError, "setup"),
     case(C4.train_digits_mlp, lambda: C4.train_digits_mlp(0, 0.1, callback="f"), TypeError, "callback"),
+    case(
+        B.fold_batchnorm,
+        lambda: B.fold_batchnorm(W, None, ones(4), ones(4), ones(4), ones(4)),
+        ValueError,
+        "weight",
+    ),
+    case(
+        B.fold_batchnorm,
+        lambda: B.fold_batchnorm(ones(3, 2), ones(3), ones(2), ones(2), ones(2), ones(2)),
+        ValueError,
+        "bias",
+    ),
+    case(
+        B.fold_batchnorm,
+        lambda: B.fold_batchnorm(ones(3, 2), None, ones(2), ones(2), ones(2), -ones(2)),
+        ValueError,
+        "running_var",
+    ),
+    case(
+        B.fold_batchnorm,
+        lambda: B.fold_batchnorm(ones(3, 2), None, ones(2), ones(2), ones(2), ones(2), eps=-1.0),
+        ValueError,
+        "eps",
+    ),
     # ------------------------------------------------------------ layers
     case(LY.Parameter, lambda: LY.Parameter(INTS), TypeError, "data"),
     case(LY.Parameter, lambda: LY.Parameter(NAN), ValueError, "data"),
@@ -494,6 +575,9 @@ CASES = [
         ValueError,
         "weight_decay",
     ),
+    case(O.max_norm_, lambda: O.max_norm_([param((3, 2))], c=0.0), ValueError, "c"),
+    case(O.max_norm_, lambda: O.max_norm_([np.ones((3, 2))], c=1.0), TypeError, "params[0]"),
+    case(O.max_norm_, lambda: O.max_norm_([param((3,))], c=1.0), ValueError, "params[0]"),
     # ------------------------------------------------------------ train
     case(T.minibatches, lambda: T.minibatches(10, 0, rng()), ValueError, "batch_size"),
     case(T.minibatches, lambda: T.minibatches(-1, 2, rng()), ValueError, "n_samples"),
@@ -586,6 +670,19 @@ CASES = [
         P.lam_from_gaussian_prior, lambda: P.lam_from_gaussian_prior(1.0, -1.0, 10), ValueError, "prior_std"
     ),
     case(P.lam_from_laplace_prior, lambda: P.lam_from_laplace_prior(1.0, 1.0, 0), ValueError, "n_samples"),
+    case(DA.augment_digits, lambda: DA.augment_digits(ones(2, 63), rng()), ValueError, "images"),
+    case(DA.augment_digits, lambda: DA.augment_digits(ones(2, 64), None), TypeError, "rng"),
+    case(
+        DA.augment_digits, lambda: DA.augment_digits(ones(2, 64), rng(), max_shift=8), ValueError, "max_shift"
+    ),
+    case(
+        DA.augment_digits,
+        lambda: DA.augment_digits(ones(2, 64), rng(), max_shift=0.5),
+        TypeError,
+        "max_shift",
+    ),
+    case(DA.Split, lambda: DA.load_digits(rng()).standardize(ones(2, 3)), ValueError, "X"),
+    case(DA.Split, lambda: DA.load_digits(rng()).unstandardize(INTS), TypeError, "X"),
     # ------------------------------------------------------------ overfitting (chapter 1)
     case(OF.fit_polynomial, lambda: OF.fit_polynomial(Y, Y[:5], 2), ValueError, "y"),
     case(OF.fit_polynomial, lambda: OF.fit_polynomial(Y, Y, -1), ValueError, "degree"),
@@ -692,6 +789,12 @@ CASES = [
     case(PL.plot_seed_band, lambda: PL.plot_seed_band([1, 2, 3], ones(2, 2)), ValueError, "runs"),
     case(PL.plot_seed_dots, lambda: PL.plot_seed_dots([W]), TypeError, "groups"),
     case(PL.plot_seed_dots, lambda: PL.plot_seed_dots({"a": W, "b": W[:2]}), ValueError, "paired"),
+    case(
+        PL.plot_reliability_diagram,
+        lambda: PL.plot_reliability_diagram(ones(2, 2), LABELS[:2]),
+        ValueError,
+        "probs",
+    ),
     # ------------------------------------------------------------ gradcheck
     case(G.numerical_gradient, lambda: G.numerical_gradient(np.sum, W.astype(np.float32)), TypeError, "x"),
     case(G.numerical_gradient, lambda: G.numerical_gradient(np.sum, W.copy(), h=0.0), ValueError, "h"),

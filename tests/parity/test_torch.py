@@ -562,3 +562,36 @@ def test_float32_adam_steps_stay_float32_and_match_torch(cls):
         opt_t.step()
         assert ours.data.dtype == np.float32
     assert_close(ours.data, theirs.detach().numpy(), f"{cls} float32 after 20 steps", atol=1e-5)
+
+
+def test_max_norm_matches_torch_renorm():
+    # torch stores Linear weights as (out, in): a unit's incoming weights are a row, so renorm dim 0.
+    rng = np.random.default_rng(6)
+    w = rng.standard_normal((30, 8)) * np.linspace(0.05, 3.0, 8)
+    ours = layers.Parameter(w)
+    optim.max_norm_([ours], c=1.0)
+    theirs = torch.renorm(tt(w).T, p=2, dim=0, maxnorm=1.0).T
+    # torch divides by norm + 1e-7: a relative difference of about 1e-7.
+    assert_close(ours.data, theirs, "max-norm vs torch.renorm", atol=1e-6)
+
+
+def test_fold_batchnorm_matches_torch_fuse_linear_bn_eval():
+    from torch.nn.utils.fusion import fuse_linear_bn_eval
+
+    from regcode.batchnorm import fold_batchnorm
+
+    rng = np.random.default_rng(7)
+    linear = torch.nn.Linear(5, 4).double()
+    bn = torch.nn.BatchNorm1d(4).double()
+    with torch.no_grad():
+        bn.weight.copy_(tt(rng.uniform(0.5, 2, 4)))
+        bn.bias.copy_(tt(rng.standard_normal(4)))
+        bn.running_mean.copy_(tt(rng.standard_normal(4)))
+        bn.running_var.copy_(tt(rng.uniform(0.1, 3, 4)))
+    fused = fuse_linear_bn_eval(linear.eval(), bn.eval())
+    w, b = fold_batchnorm(
+        npy(linear.weight).T, npy(linear.bias), npy(bn.weight), npy(bn.bias),
+        npy(bn.running_mean), npy(bn.running_var), eps=bn.eps,
+    )  # fmt: skip
+    assert_close(w, npy(fused.weight).T, "folded weight vs torch")
+    assert_close(b, npy(fused.bias), "folded bias vs torch")
