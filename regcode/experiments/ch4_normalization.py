@@ -12,6 +12,12 @@ batch statistics (a mistake, shown on purpose). Its test bed is
 built from one seed's random streams, so that a run over seeds
 (:func:`regcode.seeds.run_seeds`) is one call per seed.
 
+Batch norm in practice: :func:`fold_batchnorm_layers` folds every evaluation-mode
+batch norm into the linear layer before it (with
+:func:`regcode.batchnorm.fold_batchnorm`), and :func:`fine_tune` fine-tunes a
+trained network on a few images of a new domain (:func:`new_domain_split`) with
+the batch-norm statistics frozen or updated.
+
 The functions that take a model find its ``BatchNorm1d`` layers at any depth
 (:meth:`regcode.layers.Module.modules`), including subclasses that swap the
 training kernels.
@@ -19,23 +25,41 @@ training kernels.
 
 from __future__ import annotations
 
+import copy
 from contextlib import contextmanager
 from dataclasses import replace
 from functools import lru_cache
 
 import numpy as np
 
-from .._validation import check_array, check_bool, check_choice, check_int, check_scalar
-from ..batchnorm import NormCache, _check_affine, _check_dout
-from ..data import load_digits
-from ..layers import BatchNorm1d, Module, mlp
+from .._validation import (
+    check_array,
+    check_bool,
+    check_choice,
+    check_int,
+    check_labels,
+    check_rng,
+    check_scalar,
+)
+from ..batchnorm import NormCache, _check_affine, _check_dout, fold_batchnorm
+from ..data import augment_digits, load_digits
+from ..layers import BatchNorm1d, Linear, Module, Sequential, mlp
 from ..losses import softmax_cross_entropy
 from ..optim import SGD, decay_groups
 from ..seeds import streams
-from ..train import fit
+from ..train import fit, minibatches
 
 #: The normalisations :func:`train_digits_mlp` builds.
 NORMS = ("none", "batchnorm", "layernorm")
+
+#: Momentum of the SGD optimiser of :func:`train_digits_mlp` and :func:`fine_tune`.
+SGD_MOMENTUM = 0.9
+
+#: The new domains of :func:`new_domain_split`.
+DOMAINS = ("off-centre", "low-contrast")
+
+#: The low-contrast domain maps every grey level g (0-16) to ``scale * g + offset``.
+LOW_CONTRAST = {"scale": 0.5, "offset": 4.0}
 
 
 def batchnorm_forward_second_moment(x, gamma, beta, eps=1e-5):
@@ -452,7 +476,7 @@ def train_digits_mlp(
     batch or layer norm only lacks the hidden biases).
 
     The network is ``regcode.layers.mlp([64] + [width] * hidden + [10], ...)``,
-    in float64; the optimiser is SGD with momentum 0.9, with ``weight_decay``
+    in float64; the optimiser is SGD with momentum :data:`SGD_MOMENTUM` (0.9), with ``weight_decay``
     on the linear weights only (:func:`regcode.optim.decay_groups`); the loss
     is the softmax cross-entropy. A run whose outputs turn non-finite stops
     with ``history.diverged`` set (:func:`regcode.train.fit`).
@@ -542,7 +566,7 @@ def train_digits_mlp(
         ]
     if setup is not None:
         setup(model)
-    optimizer = SGD(decay_groups(model.parameters(), weight_decay), lr=lr, momentum=0.9)
+    optimizer = SGD(decay_groups(model.parameters(), weight_decay), lr=lr, momentum=SGD_MOMENTUM)
     history = fit(
         model,
         softmax_cross_entropy,
@@ -557,3 +581,254 @@ def train_digits_mlp(
         callback=callback,
     )
     return model, history
+
+
+# --- batch norm in practice: folding for inference, fine-tuning on a few images ----------------
+
+
+def _fold_linear(linear, norm):
+    """One ``Linear`` computing ``norm(linear(x))`` of an evaluation-mode ``norm``."""
+    bias = None if linear.bias is None else linear.bias.data
+    weight, bias = fold_batchnorm(
+        linear.weight.data,
+        bias,
+        norm.gamma.data,
+        norm.beta.data,
+        norm.running_mean,
+        norm.running_var,
+        norm.eps,
+    )
+    # The generator only draws initial weights, which the folded ones replace.
+    folded = Linear(linear.in_features, linear.out_features, np.random.default_rng(0), dtype=linear.dtype)
+    folded.weight.data[...] = weight
+    folded.bias.data[...] = bias
+    return folded
+
+
+def fold_batchnorm_layers(model):
+    r"""A new network in which every ``Linear`` followed by a ``BatchNorm1d`` is a single ``Linear``.
+
+    In evaluation mode a batch norm is a fixed affine map of each feature, so
+    it folds into the fully connected layer before it
+    (:func:`regcode.batchnorm.fold_batchnorm`):
+
+    .. math::
+        W' = W \operatorname{diag}(s),\qquad b' = (b - \hat\mu)\,s + \beta,\qquad
+        s = \frac{\gamma}{\sqrt{\hat\sigma^2 + \varepsilon}} .
+
+    The result computes what ``model`` computes in evaluation mode, with one
+    layer less per folded pair. It is for inference only: its normalisation is
+    frozen into the weights, so training it is not training a batch-normalised
+    network. ``model`` is left unchanged; every other layer (ReLU, dropout,
+    a batch norm after anything but a ``Linear``) is copied, and nested
+    ``Sequential`` containers are folded too.
+
+    Parameters
+    ----------
+    model : regcode.layers.Sequential
+
+    Returns
+    -------
+    regcode.layers.Sequential
+        A new network, in evaluation mode.
+
+    Raises
+    ------
+    TypeError
+        If ``model`` is not a ``Sequential``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from regcode.layers import mlp
+    >>> model = mlp((4, 8, 3), np.random.default_rng(0), batchnorm=True)
+    >>> model
+    Sequential(
+      Linear(4, 8, bias=False),
+      BatchNorm1d(8, eps=1e-05, momentum=0.1),
+      ReLU(),
+      Linear(8, 3, bias=True)
+    )
+    >>> fold_batchnorm_layers(model)
+    Sequential(
+      Linear(4, 8, bias=True),
+      ReLU(),
+      Linear(8, 3, bias=True)
+    )
+    """
+    if not isinstance(model, Sequential):
+        raise TypeError(f"model must be a regcode Sequential, got {type(model).__name__}")
+    layers, i = [], 0
+    while i < len(model.layers):
+        layer = model.layers[i]
+        following = model.layers[i + 1] if i + 1 < len(model.layers) else None
+        if isinstance(layer, Linear) and isinstance(following, BatchNorm1d):
+            layers.append(_fold_linear(layer, following))
+            i += 2
+            continue
+        layers.append(fold_batchnorm_layers(layer) if isinstance(layer, Sequential) else copy.deepcopy(layer))
+        i += 1
+    return Sequential(*layers).eval()
+
+
+def new_domain_split(seed, kind, *, n_per_class=4, n_train=300):
+    """The digits of one seed in a new domain: a few images to fine-tune on, and the evaluation sets.
+
+    The images of :func:`digits_split` are mapped back to grey levels
+    (``Split.unstandardize``), changed, and standardised again with the
+    statistics of the original training set, as a network trained on the
+    original images sees them:
+
+    - ``"off-centre"``: every image moves by up to one pixel in each direction
+      (:func:`regcode.data.augment_digits`, ``max_shift=1``); the strokes move
+      between pixels;
+    - ``"low-contrast"``: every grey level g becomes ``0.5 g + 4``
+      (:data:`LOW_CONTRAST`), the same affine change for every pixel.
+
+    The training set holds ``n_per_class`` images of each digit, drawn from
+    the original training set; validation and test sets are the original
+    ones, changed in the same way. The draws come from a child of the seed's
+    data stream (``streams(seed).data.spawn(1)[0]``), so they change nothing
+    else of a run.
+
+    Parameters
+    ----------
+    seed : int >= 0
+    kind : {"off-centre", "low-contrast"}
+    n_per_class : int >= 1
+        Fine-tuning images per digit (at most the number of images of the
+        rarest digit in the training set).
+    n_train : int >= 2
+        Training images of the original split (:func:`digits_split`).
+
+    Returns
+    -------
+    regcode.data.Split
+        ``X_train`` of shape (10 * n_per_class, 64), in random order; ``X_val``
+        and ``X_test`` in the new domain, ``y_val`` and ``y_test`` unchanged.
+
+    Raises
+    ------
+    TypeError
+        If ``seed``, ``n_per_class`` or ``n_train`` is not an integer.
+    ValueError
+        If ``kind`` is unknown or ``n_per_class`` is out of range.
+
+    Examples
+    --------
+    >>> split = new_domain_split(0, "low-contrast", n_per_class=2)
+    >>> split.X_train.shape, split.X_val.shape
+    ((20, 64), (360, 64))
+    """
+    seed = check_int(seed, "seed", low=0)
+    kind = check_choice(kind, "kind", DOMAINS)
+    n_per_class = check_int(n_per_class, "n_per_class", low=1)
+    data = digits_split(seed, n_train=n_train)
+    counts = np.bincount(data.y_train, minlength=10)
+    if n_per_class > counts.min():
+        raise ValueError(f"n_per_class must be <= {counts.min()} (the rarest digit), got {n_per_class}")
+    rng = streams(seed).data.spawn(1)[0]
+    chosen = [rng.choice(np.flatnonzero(data.y_train == c), n_per_class, replace=False) for c in range(10)]
+    chosen = rng.permutation(np.concatenate(chosen))
+
+    def change(X):
+        raw = data.unstandardize(X)
+        if kind == "off-centre":
+            raw = augment_digits(raw, rng, max_shift=1)
+        else:
+            raw = LOW_CONTRAST["scale"] * raw + LOW_CONTRAST["offset"]
+        return data.standardize(raw)
+
+    return replace(
+        data,
+        X_train=change(data.X_train[chosen]),
+        y_train=data.y_train[chosen],
+        X_val=change(data.X_val),
+        X_test=change(data.X_test),
+    )
+
+
+def fine_tune(model, X, y, *, lr, epochs, batch_size, rng, freeze_batchnorm):
+    """Fine-tune a copy of a trained network with SGD, its batch-norm statistics frozen or updated.
+
+    Each epoch puts the copy in training mode and, with
+    ``freeze_batchnorm=True``, then every ``BatchNorm1d`` in evaluation mode
+    (in that order: ``train()`` reaches every layer and would undo it). A
+    frozen batch norm normalises with its running statistics and leaves them
+    unchanged, while its ``gamma`` and ``beta`` and every other parameter still
+    train; an updated one normalises each batch with its own statistics and
+    moves the running averages towards them, as in training. Then one pass
+    over ``(X, y)`` in shuffled mini-batches (:func:`regcode.train.minibatches`),
+    each a step of SGD with momentum :data:`SGD_MOMENTUM` on the softmax
+    cross-entropy, without weight decay. Training stops at a batch whose
+    outputs are not finite.
+
+    Parameters
+    ----------
+    model : regcode.layers.Module
+        A trained network; it is left unchanged.
+    X : ndarray of shape (n, D), n >= 2
+    y : ndarray of int, shape (n,)
+        Class labels.
+    lr : float > 0
+    epochs : int >= 1
+    batch_size : int >= 2
+    rng : numpy.random.Generator
+        Shuffles the batches.
+    freeze_batchnorm : bool
+
+    Returns
+    -------
+    model : regcode.layers.Module
+        The fine-tuned copy, in evaluation mode.
+    diverged : bool
+        True if training stopped at non-finite outputs.
+
+    Raises
+    ------
+    TypeError
+        If ``model`` is not a regcode Module, or an argument has the wrong type.
+    ValueError
+        If an argument is out of range or ``y`` does not match ``X``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> model, _ = train_digits_mlp(0, 0.1, hidden=2, epochs=2)
+    >>> data = new_domain_split(0, "low-contrast", n_per_class=2)
+    >>> tuned, diverged = fine_tune(model, data.X_train, data.y_train, lr=0.01, epochs=2,
+    ...                             batch_size=4, rng=np.random.default_rng(0), freeze_batchnorm=True)
+    >>> diverged, [layer.training for layer in batchnorm_layers(tuned)]
+    (False, [False, False])
+    >>> all(np.array_equal(a.running_mean, b.running_mean)
+    ...     for a, b in zip(batchnorm_layers(model), batchnorm_layers(tuned)))
+    True
+    """
+    X = _check_model(model, X)
+    y = check_labels(y, "y", X.shape[0])
+    lr = check_scalar(lr, "lr", low=0, low_inclusive=False)
+    epochs = check_int(epochs, "epochs", low=1)
+    batch_size = check_int(batch_size, "batch_size", low=2)
+    check_rng(rng)
+    freeze_batchnorm = check_bool(freeze_batchnorm, "freeze_batchnorm")
+    model = copy.deepcopy(model)
+    optimizer = SGD(model.parameters(), lr=lr, momentum=SGD_MOMENTUM)
+    diverged = False
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(epochs):
+            model.train()
+            if freeze_batchnorm:
+                for layer in batchnorm_layers(model):
+                    layer.eval()
+            for idx in minibatches(X.shape[0], batch_size, rng):
+                optimizer.zero_grad()
+                out = model.forward(X[idx])
+                if not np.all(np.isfinite(out)):
+                    diverged = True
+                    break
+                _, dout = softmax_cross_entropy(out, y[idx])
+                model.backward(dout)
+                optimizer.step()
+            if diverged:
+                break
+    return model.eval(), diverged

@@ -458,6 +458,16 @@ CASES = [
         "batchnorm_class",
     ),
     case(C4.train_digits_mlp, lambda: C4.train_digits_mlp(0, 0.1, setup=1), TypeError, "setup"),
+    case(C4.fold_batchnorm_layers, lambda: C4.fold_batchnorm_layers(linear_layer()), TypeError, "model"),
+    case(C4.new_domain_split, lambda: C4.new_domain_split(0, "rotated"), ValueError, "kind"),
+    case(
+        C4.fine_tune,
+        lambda: C4.fine_tune(
+            bn_net(), X, LABELS, lr=0.1, epochs=1, batch_size=2, rng=rng(), freeze_batchnorm="yes"
+        ),
+        TypeError,
+        "freeze_batchnorm",
+    ),
     case(C4.train_digits_mlp, lambda: C4.train_digits_mlp(0, 0.1, callback="f"), TypeError, "callback"),
     case(
         B.fold_batchnorm,

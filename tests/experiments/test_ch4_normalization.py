@@ -1,6 +1,9 @@
 """Tests for regcode.experiments.ch4_normalization: the E[x^2] mistake, momentum conventions,
-variance shift, evaluation with batch statistics, recalibration (nested models too), and fit's
-divergence flag."""
+variance shift, evaluation with batch statistics, recalibration (nested models too), fit's
+divergence flag, folding batch norm for inference, the new domains and fine-tuning with frozen or
+updated statistics."""
+
+import copy
 
 import numpy as np
 import pytest
@@ -567,3 +570,214 @@ def test_digits_split_bad_input(kwargs, error, name):
     args = {"seed": 0, **kwargs}
     with pytest.raises(error, match=f"^{name}"):
         bn.digits_split(**args)
+
+
+# --- batch norm in practice: folding, new domains, fine-tuning --------------------------------
+
+
+def _trained_looking_bn_net(rng, *, bias=False, dropout=False):
+    """An MLP whose batch norms have non-trivial gamma, beta and running statistics."""
+    model = mlp((5, 7, 6, 3), rng, batchnorm=True, drop_prob=0.3 if dropout else 0.0, dropout_rng=rng)
+    for layer in bn.batchnorm_layers(model):
+        d = layer.num_features
+        layer.gamma.data[...] = rng.normal(1.0, 0.3, d)
+        layer.beta.data[...] = rng.normal(0.0, 0.5, d)
+        layer.running_mean[...] = rng.normal(0.0, 2.0, d)
+        layer.running_var[...] = rng.uniform(0.2, 3.0, d)
+    if bias:  # a Linear with a bias before a batch norm folds too
+        linear = Linear(5, 7, rng)
+        linear.weight.data[...] = model[0].weight.data
+        linear.bias.data[...] = rng.normal(size=7)
+        model.layers[0] = linear
+    return model
+
+
+@pytest.mark.parametrize(("bias", "dropout"), [(False, False), (True, False), (False, True)])
+def test_fold_batchnorm_layers_computes_the_evaluation_mode_output(bias, dropout):
+    rng = np.random.default_rng(10)
+    model = _trained_looking_bn_net(rng, bias=bias, dropout=dropout)
+    x = rng.normal(size=(20, 5))
+    before = model.state_dict()
+    folded = bn.fold_batchnorm_layers(model)
+    expected = model.eval()(x)
+    np.testing.assert_allclose(folded(x), expected, rtol=1e-12, atol=1e-12)
+    assert not any(isinstance(layer, BatchNorm1d) for layer in folded.modules())
+    assert len(folded) == len(model) - 2 and not folded.training
+    assert all(isinstance(folded[i], Linear) and folded[i].bias is not None for i in (0, 2 + dropout))
+    for key, value in model.state_dict().items():  # the original is left as it was
+        np.testing.assert_array_equal(value, before[key])
+
+
+def test_fold_batchnorm_layers_keeps_what_it_cannot_fold_and_enters_nested_sequentials():
+    rng = np.random.default_rng(11)
+    inner = _trained_looking_bn_net(rng)
+    lonely = BatchNorm1d(5)  # after no Linear: stays
+    lonely.running_mean[...] = rng.normal(size=5)
+    model = Sequential(lonely, inner, ReLU())
+    folded = bn.fold_batchnorm_layers(model)
+    assert isinstance(folded[0], BatchNorm1d) and folded[0] is not lonely
+    assert isinstance(folded[1], Sequential) and len(folded[1]) == len(inner) - 2
+    x = rng.normal(size=(8, 5))
+    np.testing.assert_allclose(folded(x), model.eval()(x), rtol=1e-12, atol=1e-12)
+
+
+def test_fold_batchnorm_layers_on_the_test_bed_agrees_with_the_trained_network():
+    model, _ = bn.train_digits_mlp(0, 0.1, **SMALL)
+    data = bn.digits_split(0, n_train=60)
+    folded = bn.fold_batchnorm_layers(model)
+    np.testing.assert_allclose(folded(data.X_val), model.eval()(data.X_val), rtol=1e-10, atol=1e-10)
+    assert len(folded) == len(model) - SMALL["hidden"]
+
+
+def test_fold_batchnorm_layers_bad_input():
+    with pytest.raises(TypeError, match="^model"):
+        bn.fold_batchnorm_layers(Linear(2, 2, np.random.default_rng(0)))
+
+
+def test_new_domain_split_low_contrast_is_the_affine_change_of_the_grey_levels():
+    split = bn.new_domain_split(0, "low-contrast", n_per_class=3, n_train=120)
+    base = bn.digits_split(0, n_train=120)
+    assert split.X_train.shape == (30, 64) and np.array_equal(np.bincount(split.y_train), [3] * 10)
+    raw_val = base.unstandardize(base.X_val)
+    np.testing.assert_allclose(split.unstandardize(split.X_val), 0.5 * raw_val + 4.0, atol=1e-10)
+    np.testing.assert_array_equal(split.y_val, base.y_val)
+    np.testing.assert_array_equal(split.y_test, base.y_test)
+    # every fine-tuning image is a changed training image with its label
+    raw_train = base.unstandardize(base.X_train)
+    for image, label in zip(split.unstandardize(split.X_train), split.y_train, strict=True):
+        matches = np.flatnonzero(np.all(np.abs(0.5 * raw_train + 4.0 - image) < 1e-9, axis=1))
+        assert matches.size >= 1 and base.y_train[matches[0]] == label
+
+
+def test_new_domain_split_off_centre_moves_each_image_by_at_most_one_pixel():
+    split = bn.new_domain_split(1, "off-centre", n_train=120)
+    base = bn.digits_split(1, n_train=120)
+    moved = split.unstandardize(split.X_val).reshape(-1, 8, 8)
+    original = base.unstandardize(base.X_val).reshape(-1, 8, 8)
+    padded = np.pad(original, ((0, 0), (1, 1), (1, 1)))
+    windows = np.stack(
+        [padded[:, 1 - dy : 9 - dy, 1 - dx : 9 - dx] for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+    )
+    assert np.all(np.any(np.all(np.abs(windows - moved) < 1e-9, axis=(2, 3)), axis=0))
+    assert np.mean(np.all(np.abs(moved - original) < 1e-9, axis=(1, 2))) < 0.3  # most images moved
+
+
+def test_new_domain_split_is_seeded_and_leaves_the_test_bed_alone():
+    first = bn.new_domain_split(2, "off-centre", n_train=120)
+    again = bn.new_domain_split(2, "off-centre", n_train=120)
+    np.testing.assert_array_equal(first.X_train, again.X_train)
+    np.testing.assert_array_equal(first.X_test, again.X_test)
+    assert not np.array_equal(bn.new_domain_split(3, "off-centre", n_train=120).y_train, first.y_train)
+    before = bn.digits_split(2, n_train=120)
+    bn.new_domain_split(2, "low-contrast", n_train=120)
+    np.testing.assert_array_equal(bn.digits_split(2, n_train=120).X_val, before.X_val)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "name"),
+    [
+        ({"kind": "rotated"}, ValueError, "kind"),
+        ({"seed": -1}, ValueError, "seed"),
+        ({"n_per_class": 0}, ValueError, "n_per_class"),
+        ({"n_per_class": 50}, ValueError, "n_per_class"),
+        ({"n_per_class": 2.0}, TypeError, "n_per_class"),
+    ],
+)
+def test_new_domain_split_bad_input(kwargs, error, name):
+    args = {"seed": 0, "kind": "off-centre", "n_train": 120, **kwargs}
+    with pytest.raises(error, match=f"^{name}"):
+        bn.new_domain_split(**args)
+
+
+def _fine_tuning_problem():
+    model, _ = bn.train_digits_mlp(0, 0.1, **SMALL)
+    data = bn.new_domain_split(0, "low-contrast", n_per_class=2, n_train=60)
+    return model, data
+
+
+def test_fine_tune_frozen_keeps_the_statistics_and_trains_everything_else():
+    model, data = _fine_tuning_problem()
+    before = model.state_dict()
+    tuned, diverged = bn.fine_tune(
+        model, data.X_train, data.y_train, lr=0.01, epochs=3, batch_size=4,
+        rng=np.random.default_rng(0), freeze_batchnorm=True,
+    )  # fmt: skip
+    assert not diverged and not tuned.training
+    state = tuned.state_dict()
+    for key, value in before.items():
+        if "running" in key:
+            np.testing.assert_array_equal(state[key], value)
+        else:  # weights, gamma and beta all moved
+            assert not np.array_equal(state[key], value), key
+    counts = [layer.num_batches_tracked for layer in bn.batchnorm_layers(model)]
+    assert [layer.num_batches_tracked for layer in bn.batchnorm_layers(tuned)] == counts
+    for key, value in model.state_dict().items():  # the original is left as it was
+        np.testing.assert_array_equal(value, before[key])
+
+
+def test_fine_tune_updated_moves_the_statistics_towards_the_new_domain():
+    model, data = _fine_tuning_problem()
+    tuned, diverged = bn.fine_tune(
+        model, data.X_train, data.y_train, lr=0.01, epochs=30, batch_size=4,
+        rng=np.random.default_rng(0), freeze_batchnorm=False,
+    )  # fmt: skip
+    assert not diverged
+    old, new = bn.batchnorm_layers(model)[0], bn.batchnorm_layers(tuned)[0]
+    # 30 epochs of 5 batches: (1 - 0.1)^150 of the old running mean is left, nothing visible
+    first_inputs = data.X_train @ tuned[0].weight.data
+    target = first_inputs.mean(axis=0)
+    assert np.abs(new.running_mean - target).max() < 0.5 * np.abs(old.running_mean - target).max()
+
+
+def test_fine_tune_frozen_step_is_a_gradient_step_of_the_evaluation_mode_network():
+    model, data = _fine_tuning_problem()
+    n = data.X_train.shape[0]
+    tuned, _ = bn.fine_tune(
+        model, data.X_train, data.y_train, lr=0.05, epochs=1, batch_size=n,
+        rng=np.random.default_rng(0), freeze_batchnorm=True,
+    )  # fmt: skip
+    reference = copy.deepcopy(model).eval()  # one batch: the order of the samples does not matter
+    reference.zero_grad()
+    _, dout = softmax_cross_entropy(reference.forward(data.X_train), data.y_train)
+    reference.backward(dout)
+    for param, tuned_param in zip(reference.parameters(), tuned.parameters(), strict=True):
+        np.testing.assert_allclose(tuned_param.data, param.data - 0.05 * param.grad, rtol=1e-10, atol=1e-12)
+
+
+def test_fine_tune_is_reproducible_and_reports_divergence():
+    model, data = _fine_tuning_problem()
+    args = {"epochs": 2, "batch_size": 4, "freeze_batchnorm": False}
+    a, _ = bn.fine_tune(model, data.X_train, data.y_train, lr=0.01, rng=np.random.default_rng(1), **args)
+    b, _ = bn.fine_tune(model, data.X_train, data.y_train, lr=0.01, rng=np.random.default_rng(1), **args)
+    np.testing.assert_array_equal(a(data.X_val), b(data.X_val))
+    # with frozen statistics nothing rescales the growing weights: the outputs overflow
+    args["freeze_batchnorm"] = True
+    _, diverged = bn.fine_tune(
+        model, data.X_train, data.y_train, lr=1e12, rng=np.random.default_rng(1), **args
+    )
+    assert diverged
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "name"),
+    [
+        ({"model": "net"}, TypeError, "model"),
+        ({"X": np.ones((1, 64))}, ValueError, "X"),
+        ({"y": np.zeros(3, dtype=int)}, ValueError, "y"),
+        ({"y": np.zeros(20)}, TypeError, "y"),
+        ({"lr": 0.0}, ValueError, "lr"),
+        ({"epochs": 0}, ValueError, "epochs"),
+        ({"batch_size": 1}, ValueError, "batch_size"),
+        ({"rng": 0}, TypeError, "rng"),
+        ({"freeze_batchnorm": "yes"}, TypeError, "freeze_batchnorm"),
+    ],
+)
+def test_fine_tune_bad_input(kwargs, error, name):
+    model, data = _fine_tuning_problem()
+    args = {
+        "model": model, "X": data.X_train, "y": data.y_train, "lr": 0.01, "epochs": 1, "batch_size": 4,
+        "rng": np.random.default_rng(0), "freeze_batchnorm": True,
+    }  # fmt: skip
+    args.update(kwargs)
+    with pytest.raises(error, match=f"^{name}"):
+        bn.fine_tune(**args)
