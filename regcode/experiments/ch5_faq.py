@@ -6,7 +6,9 @@
 - :func:`ridge_intercept_predict` is ridge regression with an unpenalised intercept,
   and :func:`one_standard_error` the cross-validation minimum and the
   one-standard-error choice (choosing the strength);
-- :func:`seconds_per_step` times one training step (the cost of regularisers).
+- :func:`seconds_per_step` times one training step (the cost of regularisers);
+- :func:`fit_temperature` fits the temperature of temperature scaling
+  (calibration, the exercise on label smoothing).
 
 The loops that *are* the answers (gradient descent, the folds of cross-validation,
 the runs over seeds) stay in the chapter.
@@ -19,10 +21,10 @@ from functools import partial
 
 import numpy as np
 
-from .._validation import check_array, check_int, check_scalar
+from .._validation import check_array, check_int, check_labels, check_scalar
 from ..layers import Module, mlp
 from ..linear_model import ridge
-from ..losses import softmax_cross_entropy
+from ..losses import softmax, softmax_cross_entropy
 from ..optim import SGD, Adam
 from ..seeds import streams
 from ..train import fit
@@ -292,3 +294,77 @@ def seconds_per_step(model, X, y, *, n_steps=10, lr=0.01):
         model.backward(dout)
         optimizer.step()
     return (time.process_time() - start) / n_steps
+
+
+def fit_temperature(logits, y, *, min_temperature=0.05, max_temperature=20.0, rtol=1e-10):
+    r"""Temperature scaling (Guo et al., 2017): the T > 0 for which softmax(logits / T) fits ``y`` best.
+
+    Minimises the mean cross-entropy of :math:`\mathrm{softmax}(z_i / T)` over
+    held-out data (fit it on a validation set, never on the training set). With
+    the inverse temperature :math:`\beta = 1/T` the loss
+
+    .. math:: L(\beta) = \frac1m \sum_{i=1}^{m} \Big[\log \sum_k e^{\beta z_{ik}} - \beta z_{i y_i}\Big]
+
+    is convex: :math:`L'(\beta) = \frac1m \sum_i \big(\sum_k p_{ik} z_{ik} - z_{i y_i}\big)`
+    with :math:`p_i = \mathrm{softmax}(\beta z_i)`, and :math:`L''(\beta)` is
+    the mean variance of :math:`z_i` under :math:`p_i`, never negative. So
+    :math:`L'` does not decrease, and bisection on its sign finds the minimiser.
+    T < 1 sharpens the probabilities (for an under-confident network), T > 1
+    softens them (over-confident); the predicted classes do not change.
+
+    Parameters
+    ----------
+    logits : ndarray of shape (m, K)
+        Held-out logits, e.g. ``regcode.train.predict(model, X_val)``.
+    y : ndarray of int, shape (m,)
+        Their labels, in [0, K).
+    min_temperature, max_temperature : float, 0 < min_temperature < max_temperature
+        The search interval; a minimiser outside it is returned as the nearer end.
+    rtol : float > 0
+        Relative tolerance on T.
+
+    Returns
+    -------
+    float
+        The fitted temperature T.
+
+    Raises
+    ------
+    TypeError
+        If ``logits`` is not a float array, ``y`` does not hold integer labels,
+        or a bound or ``rtol`` is not a real number.
+    ValueError
+        If ``logits`` is not 2-D and finite, ``y`` does not match it, or the
+        bounds or ``rtol`` are not positive and ordered.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> logits = np.array([[2.0, 0.0], [0.0, 2.0], [2.0, 0.0], [0.0, 2.0]])
+    >>> round(fit_temperature(logits, np.array([0, 1, 0, 0])), 3)  # 3 of 4 right: p = 0.75 = sigmoid(2 / T)
+    1.820
+    """
+    logits = check_array(logits, "logits", ndim=2, min_rows=1)
+    y = check_labels(y, "y", logits.shape[0], logits.shape[1])
+    min_temperature = check_scalar(min_temperature, "min_temperature", low=0, low_inclusive=False)
+    max_temperature = check_scalar(
+        max_temperature, "max_temperature", low=min_temperature, low_inclusive=False
+    )
+    rtol = check_scalar(rtol, "rtol", low=0, low_inclusive=False)
+    true_logit = logits[np.arange(y.size), y]
+
+    def slope(beta):  # L'(beta): expected logit under softmax(beta z) minus the true class's logit
+        return np.mean(np.sum(softmax(beta * logits) * logits, axis=1) - true_logit)
+
+    beta_low, beta_high = 1.0 / max_temperature, 1.0 / min_temperature
+    if slope(beta_low) >= 0:  # L rises from the lowest beta on: the minimiser is at or beyond it
+        return max_temperature
+    if slope(beta_high) <= 0:  # L still falls at the highest beta
+        return min_temperature
+    while beta_high - beta_low > rtol * beta_low:  # invariant: slope(beta_low) < 0 < slope(beta_high)
+        middle = np.sqrt(beta_low * beta_high)
+        if slope(middle) < 0:
+            beta_low = middle
+        else:
+            beta_high = middle
+    return float(1.0 / np.sqrt(beta_low * beta_high))

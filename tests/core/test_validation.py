@@ -775,6 +775,8 @@ CASES = [
     case(
         C5.seconds_per_step, lambda: C5.seconds_per_step(net(), X, LABELS, n_steps=0), ValueError, "n_steps"
     ),
+    case(C5.fit_temperature, lambda: C5.fit_temperature(W, LABELS[:4]), ValueError, "logits"),
+    case(C5.fit_temperature, lambda: C5.fit_temperature(X, LABELS, rtol=0.0), ValueError, "rtol"),
     # ------------------------------------------------------------ plotting
     case(
         PL.plot_learning_curves,

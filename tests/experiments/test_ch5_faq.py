@@ -225,3 +225,80 @@ def test_seconds_per_step_rejects_bad_input(rng, model, n_steps, exc, name):
     model = Sequential(Linear(4, 3, rng)) if model is None else model
     with pytest.raises(exc, match=f"^{name}"):
         ch5.seconds_per_step(model, rng.standard_normal((8, 4)), np.zeros(8, dtype=int), n_steps=n_steps)
+
+
+# --- fit_temperature ---
+
+
+def mean_cross_entropy(logits, y, temperature):
+    from regcode.losses import softmax_cross_entropy
+
+    return softmax_cross_entropy(logits / temperature, y)[0]
+
+
+def test_fit_temperature_solves_the_two_class_example_in_closed_form():
+    """Margin 2 on every example, 3 of 4 right: the optimum has sigmoid(2 / T) = 3/4, T = 2 / log 3."""
+    logits = np.array([[2.0, 0.0], [0.0, 2.0], [2.0, 0.0], [0.0, 2.0]])
+    assert ch5.fit_temperature(logits, np.array([0, 1, 0, 0])) == pytest.approx(2 / np.log(3), rel=1e-9)
+
+
+def test_fit_temperature_recovers_the_temperature_that_drew_the_labels(rng):
+    logits = 3.0 * rng.standard_normal((20_000, 5))
+    for true_temperature in (0.5, 2.0):
+        probs = np.exp(logits / true_temperature)
+        probs /= probs.sum(axis=1, keepdims=True)
+        y = (probs.cumsum(axis=1) < rng.random((20_000, 1))).sum(axis=1)  # one draw per row
+        assert ch5.fit_temperature(logits, y) == pytest.approx(true_temperature, rel=0.05)
+
+
+def test_fit_temperature_minimises_the_cross_entropy(rng):
+    logits, y = 2.0 * rng.standard_normal((300, 4)), rng.integers(0, 4, 300)
+    y[:150] = logits[:150].argmax(axis=1)  # half of the labels follow the logits
+    temperature = ch5.fit_temperature(logits, y)
+    best = mean_cross_entropy(logits, y, temperature)
+    for factor in (0.99, 1.01, 0.5, 2.0):
+        assert best < mean_cross_entropy(logits, y, factor * temperature)
+    # same minimiser as a generic scalar minimiser
+    from scipy.optimize import minimize_scalar
+
+    reference = minimize_scalar(
+        lambda log_t: mean_cross_entropy(logits, y, np.exp(log_t)),
+        bounds=(np.log(0.05), np.log(20.0)),
+        method="bounded",
+        options={"xatol": 1e-10},
+    )
+    assert temperature == pytest.approx(np.exp(reference.x), rel=1e-5)
+
+
+def test_fit_temperature_scales_with_the_logits(rng):
+    logits, y = rng.standard_normal((200, 3)), rng.integers(0, 3, 200)
+    y[:120] = logits[:120].argmax(axis=1)
+    temperature = ch5.fit_temperature(logits, y)
+    assert ch5.fit_temperature(3.0 * logits, y) == pytest.approx(3.0 * temperature, rel=1e-8)
+
+
+def test_fit_temperature_returns_the_nearer_bound_when_the_optimum_is_outside(rng):
+    logits = rng.standard_normal((50, 3))
+    right, wrong = logits.argmax(axis=1), logits.argmin(axis=1)
+    assert ch5.fit_temperature(logits, right) == 0.05  # always right: sharpen without limit
+    assert ch5.fit_temperature(logits, wrong) == 20.0  # always the least likely class: flatten
+    assert ch5.fit_temperature(logits, right, min_temperature=0.5) == 0.5
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "exc", "name"),
+    [
+        ((np.ones(3), np.zeros(3, dtype=int)), {}, ValueError, "logits"),
+        ((np.ones((3, 2), dtype=int), np.zeros(3, dtype=int)), {}, TypeError, "logits"),
+        ((np.array([[0.0, np.inf]]), np.zeros(1, dtype=int)), {}, ValueError, "logits"),
+        ((np.ones((3, 2)), np.zeros(4, dtype=int)), {}, ValueError, "y"),
+        ((np.ones((3, 2)), np.full(3, 2)), {}, ValueError, "y"),
+        ((np.ones((3, 2)), np.zeros(3)), {}, TypeError, "y"),
+        ((np.ones((3, 2)), np.zeros(3, dtype=int)), {"min_temperature": 0.0}, ValueError, "min_temperature"),
+        ((np.ones((3, 2)), np.zeros(3, dtype=int)), {"max_temperature": 0.01}, ValueError, "max_temperature"),
+        ((np.ones((3, 2)), np.zeros(3, dtype=int)), {"rtol": "1e-6"}, TypeError, "rtol"),
+    ],
+)
+def test_fit_temperature_rejects_bad_input(args, kwargs, exc, name):
+    with pytest.raises(exc, match=f"^{name}"):
+        ch5.fit_temperature(*args, **kwargs)
