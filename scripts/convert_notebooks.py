@@ -625,6 +625,10 @@ def assert_plain_markdown(text, where):
                 yield from walk(token.children)
 
     for token in walk(markdown_parser().parse(text)):
+        href = token.attrs.get("href", "") if token.type == "link_open" else ""
+        if href and re.fullmatch(r"[A-Za-z][\w-]*", str(href)):
+            # MyST resolves [text](label) to a target of the book; Jupyter shows a broken link.
+            raise ConversionError(f"{where}: a link to the label {href!r}: write it as a {{ref}} role")
         if token.type in MYST_TOKENS or (token.type == "fence" and token.info.strip().startswith("{")):
             detail = token.meta.get("name") or token.info or token.content
             raise ConversionError(f"{where}: MyST syntax left after conversion: {token.type} {detail!r}")
@@ -764,6 +768,48 @@ def glued_values(nb):
     return texts, figures
 
 
+# A MyST solution block (as scripts/build_nosolutions.py strips them), and a glue:text placeholder.
+SOLUTION_BLOCK = re.compile(r"^(?P<fence>`{3,}|:{3,})\{solution\}.*?^(?P=fence)[ \t]*$", re.M | re.S)
+GLUE_NAME = re.compile(r"\{glue:text\}`(?P<name>[^`:]+)")
+
+
+def _record_names(cell):
+    """Names of the values a code cell glued (from its stored papermill records)."""
+    return {
+        output["metadata"]["scrapbook"]["name"]
+        for output in cell.get("outputs", [])
+        if "name" in output.get("metadata", {}).get("scrapbook", {})
+    }
+
+
+def solution_only_names(nb):
+    """Glued names that the prose uses only inside exercise solutions."""
+    inside, outside = set(), set()
+    for cell in nb.cells:
+        texts = [cell.source] if cell.cell_type == "markdown" else []
+        figure = _figure_metadata(cell) if cell.cell_type == "code" else None
+        if figure is not None:
+            texts.append(str(figure.get("caption", "")))
+        for text in texts:
+            solutions = [m.group(0) for m in SOLUTION_BLOCK.finditer(text)]
+            inside.update(m.group("name") for block in solutions for m in GLUE_NAME.finditer(block))
+            outside.update(m.group("name") for m in GLUE_NAME.finditer(SOLUTION_BLOCK.sub("", text)))
+    return inside - outside
+
+
+def is_solution_cell(cell, solution_names):
+    """A plumbing cell that computes the numbers of exercise solutions (it would give them away).
+
+    Either tagged ``solution``, or a ``remove-cell`` cell all of whose glued values appear in the
+    prose only inside solutions.
+    """
+    tags = cell.metadata.get("tags", [])
+    if "solution" in tags:
+        return True
+    names = _record_names(cell)
+    return "remove-cell" in tags and bool(names) and names <= solution_names
+
+
 def _figure_metadata(cell):
     figure = cell.metadata.get("mystnb", {}).get("figure")
     return figure if isinstance(figure, dict) else None
@@ -793,6 +839,7 @@ def _convert(nb, state):
     state.chapter = chapter_number(state.path)
     state.doc = docname(state.path)
     state.glue_text, state.glue_figures = glued_values(nb)
+    solution_names = solution_only_names(nb)
     cells = []
     for index, cell in enumerate(nb.cells):
         state.cell = index
@@ -805,19 +852,20 @@ def _convert(nb, state):
         if cell.cell_type != "code":
             cells.append(cell)
             continue
-        tags = list(cell.metadata.get("tags", []))
+        if state.variant == "students" and is_solution_cell(cell, solution_names):
+            continue  # its code and its checks would give the solutions away
         cell.source = strip_glue(cell.source, state.where)
         cell.outputs = _plain_outputs(cell.get("outputs", []))
         if _is_code_free(cell.source):
             if cell.outputs:
                 raise ConversionError(f"{state.where}: a cell with only glue(...) calls has outputs to keep")
             continue
-        if "remove-cell" in tags:
-            tags.remove("remove-cell")
-            if tags:
-                cell.metadata["tags"] = tags
-            else:
-                cell.metadata.pop("tags", None)
+        # The book's tags for plumbing have no meaning in a plain notebook.
+        tags = [tag for tag in cell.metadata.get("tags", []) if tag not in ("remove-cell", "solution")]
+        if tags:
+            cell.metadata["tags"] = tags
+        else:
+            cell.metadata.pop("tags", None)
         cells.append(cell)
         figure = _figure_metadata(cell)
         # myst-nb's metadata (caption, alt text) is MyST for the book; the caption cell replaces it.

@@ -671,3 +671,38 @@ def test_the_command_line_writes_both_variants(tmp_path):
         assert nbformat.read(str(tmp_path / "out" / variant / path.name), as_version=4).cells[0].source == (
             "# Title\n\nText."
         )
+
+
+def test_cells_that_compute_solutions_do_not_reach_the_students(tmp_path):
+    exercise = "```{exercise} ★ Try\n:label: ex-try\nDo it.\n```"
+    solution = "```{solution} ex-try\n:class: dropdown\nIt gives {glue:text}`ch3_sol`.\n```"
+    sol_cell = new_code_cell(
+        'glue("ch3_sol", sol, fmt=".1f")\ncheck(sol > 1, "the solution is above 1")',
+        execution_count=2,
+        outputs=[_record("ch3_sol", "text/plain", "'2.5'")],
+    )
+    sol_cell.metadata["tags"] = ["remove-cell"]
+    prose_cell = new_code_cell(
+        'glue("ch3_acc", acc, fmt=".1f")\ncheck(acc > 0.9, "the accuracy is above 90 %")',
+        execution_count=1,
+        outputs=[_record("ch3_acc", "text/plain", "'93.1'")],
+    )
+    prose_cell.metadata["tags"] = ["remove-cell"]
+    tagged = new_code_cell('check(True, "the hidden answer")', execution_count=3)
+    tagged.metadata["tags"] = ["solution"]
+    cells = [new_markdown_cell("Accuracy {glue:text}`ch3_acc`."), prose_cell, sol_cell, tagged,
+             new_markdown_cell(exercise + "\n\n" + solution)]  # fmt: skip
+    students = _convert(tmp_path, cells, variant="students")
+    instructors = _convert(tmp_path, cells, variant="instructors")
+    assert [c.execution_count for c in _code_cells(students)] == [1]  # the prose's check stays
+    assert [c.execution_count for c in _code_cells(instructors)] == [1, 2, 3]
+    assert all("tags" not in c.metadata for c in _code_cells(instructors))
+    assert "2.5" in _md(instructors) and "2.5" not in _md(students)
+
+
+def test_a_markdown_link_to_a_label_is_an_error():
+    with pytest.raises(
+        cn.ConversionError, match=r"a link to the label 'faq-future': write it as a \{ref\} role"
+    ):
+        cn.assert_plain_markdown("See [below](faq-future).", "demo")
+    cn.assert_plain_markdown("See [the docs](https://example.org) and [a file](data/x.csv).", "demo")
