@@ -3,8 +3,10 @@
 Polynomial least squares on the synthetic problem of
 :func:`regcode.data.make_regression_1d` (validation curves, learning curves
 and a Monte Carlo bias-variance decomposition), an over-parameterised MLP on
-the digits (:func:`train_mlp`, :func:`classifier_scores`), and minimum-norm
-least squares on random ReLU features (double descent). The stopping rule of
+the digits (:func:`train_mlp`, :func:`classifier_scores`), a sharpness proxy
+for the minima that SGD and full-batch gradient descent find
+(:func:`sharpness_proxy`), and minimum-norm least squares on random ReLU
+features (double descent). The stopping rule of
 early stopping is :func:`regcode.train.early_stopping_epoch`, the rule that
 :func:`regcode.train.fit` applies.
 
@@ -27,20 +29,23 @@ import numpy as np
 
 from .._validation import (
     check_array,
+    check_bool,
+    check_choice,
     check_dtype,
     check_int,
     check_int_sequence,
     check_labels,
     check_rng,
     check_scalar,
+    check_targets,
 )
 from ..data import Split, make_regression_1d, polynomial_features, true_function
 from ..layers import Module, mlp
 from ..linear_model import ridge
 from ..losses import log_softmax, softmax_cross_entropy
-from ..optim import Adam
+from ..optim import SGD, Adam
 from ..seeds import Streams
-from ..train import fit, predict
+from ..train import evaluate, fit, predict
 
 
 def _check_pair(x, y, x_name, y_name):
@@ -329,8 +334,19 @@ def polynomial_bias_variance(degrees, rng, *, n_train=30, n_repeats=300, n_test=
 # ---------------------------------------------------------------------------
 
 
-def train_mlp(data, rngs, *, hidden=(128, 128), lr=3e-3, epochs=150, batch_size=32, patience=None):
-    """Build a ReLU MLP for ``data`` and train it with Adam, recording validation curves.
+def train_mlp(
+    data,
+    rngs,
+    *,
+    hidden=(128, 128),
+    lr=3e-3,
+    epochs=150,
+    batch_size=32,
+    patience=None,
+    optimizer="adam",
+    validation=True,
+):
+    """Build a ReLU MLP for ``data`` and train it with Adam (or plain SGD), recording learning curves.
 
     The network is ``mlp((d, *hidden, n_classes))`` with no regularisation,
     in the dtype of ``data.X_train``; :func:`regcode.train.fit` trains it on
@@ -350,12 +366,22 @@ def train_mlp(data, rngs, *, hidden=(128, 128), lr=3e-3, epochs=150, batch_size=
     hidden : sequence of int >= 1
         Widths of the hidden layers.
     lr : float > 0
-        Adam's learning rate.
+        The learning rate :math:`\\eta` of the optimiser.
     epochs : int >= 1
     batch_size : int >= 1
+        The mini-batch size N; ``batch_size >= m`` (the number of training
+        images) gives full-batch gradient descent.
     patience : int >= 1, optional
         Early stopping on the validation loss, with the best weights restored
         (:func:`regcode.train.fit`); ``None`` trains for all ``epochs``.
+    optimizer : {"adam", "sgd"}
+        ``"adam"``: :class:`regcode.optim.Adam` with its default betas;
+        ``"sgd"``: plain :class:`regcode.optim.SGD`, no momentum, no weight
+        decay: :math:`\\theta \\leftarrow \\theta - \\eta\\,\\hat g_B`.
+    validation : bool
+        Record the validation loss and accuracy after every epoch (the
+        default). ``False`` skips them, which is faster; the training split
+        is still scored, and ``patience`` must then be ``None``.
 
     Returns
     -------
@@ -365,9 +391,12 @@ def train_mlp(data, rngs, *, hidden=(128, 128), lr=3e-3, epochs=150, batch_size=
     Raises
     ------
     TypeError
-        If ``data`` is not a ``Split`` or ``rngs`` not a ``Streams``.
+        If ``data`` is not a ``Split``, ``rngs`` not a ``Streams`` or
+        ``validation`` not a bool.
     ValueError
-        If ``data`` has no validation split, or a setting is out of range.
+        If ``data`` has no validation split (with ``validation=True``),
+        ``patience`` is given without validation, ``optimizer`` is unknown,
+        or a setting is out of range.
 
     Examples
     --------
@@ -383,8 +412,9 @@ def train_mlp(data, rngs, *, hidden=(128, 128), lr=3e-3, epochs=150, batch_size=
         raise TypeError(
             f"data must be a regcode.data.Split (e.g. from load_digits), got {type(data).__name__}"
         )
-    if data.X_val is None or data.y_val is None:
-        raise ValueError("data must have a validation split (val_size > 0)")
+    validation = check_bool(validation, "validation")
+    if validation and (data.X_val is None or data.y_val is None):
+        raise ValueError("data must have a validation split (val_size > 0), or pass validation=False")
     if not isinstance(rngs, Streams):
         raise TypeError(f"rngs must be a regcode.seeds.Streams (e.g. streams(0)), got {type(rngs).__name__}")
     X_train = check_array(data.X_train, "data.X_train", ndim=2, min_rows=1)
@@ -395,19 +425,24 @@ def train_mlp(data, rngs, *, hidden=(128, 128), lr=3e-3, epochs=150, batch_size=
     batch_size = check_int(batch_size, "batch_size", low=1)
     if patience is not None:
         patience = check_int(patience, "patience", low=1)
-    n_classes = int(max(y_train.max(), np.max(data.y_val))) + 1
+        if not validation:
+            raise ValueError("patience needs the validation curve: pass validation=True")
+    optimizer = check_choice(optimizer, "optimizer", ("adam", "sgd"))
+    labels = [y_train, data.y_val] if validation else [y_train]
+    n_classes = int(max(np.max(y) for y in labels)) + 1
     model = mlp((X_train.shape[1], *hidden, n_classes), rngs.init, dtype=X_train.dtype)
+    params = model.parameters()
     history = fit(
         model,
         softmax_cross_entropy,
-        Adam(model.parameters(), lr=lr),
+        Adam(params, lr=lr) if optimizer == "adam" else SGD(params, lr=lr),
         X_train,
         y_train,
         epochs=epochs,
         batch_size=batch_size,
         rng=rngs.batches,
-        X_val=data.X_val,
-        y_val=data.y_val,
+        X_val=data.X_val if validation else None,
+        y_val=data.y_val if validation else None,
         patience=patience,
     )
     return model, history
@@ -476,6 +511,111 @@ def classifier_scores(model, X, y):
     wrong = probs.argmax(axis=1) != y
     confidence = float(probs[wrong].max(axis=1).mean()) if wrong.any() else float("nan")
     return ClassifierScores(float(loss), float(np.mean(~wrong)), confidence)
+
+
+def sharpness_proxy(model, X, y, rng, *, rho=0.05, n_draws=10, per_layer=True, loss_fn=softmax_cross_entropy):
+    r"""Mean increase of the loss under random weight perturbations of relative size ``rho``.
+
+    A sharpness proxy: a flat minimum hardly notices a small random move of
+    its weights, a sharp one does. Each of ``n_draws`` draws moves every
+    parameter array :math:`W` (each weight matrix and each bias vector) to
+
+    .. math::
+        W + \rho\,\frac{\lVert W\rVert_F}{\sqrt{n_W}}\,Z_W ,\qquad Z_W \sim \mathcal N(0, I),
+
+    with :math:`n_W` the number of entries of :math:`W`, so that the move has
+    :math:`\mathbb E\lVert\delta_W\rVert^2 = \rho^2\lVert W\rVert_F^2`: every
+    array moves by about ``rho`` times its own norm. The proxy is the mean over
+    the draws of :math:`L(\theta + \delta) - L(\theta)`, the loss ``loss_fn`` on
+    ``(X, y)`` in evaluation mode. To second order in :math:`\rho` its
+    expectation is :math:`\frac12\sum_W \sigma_W^2 \operatorname{tr} H_{WW}`, with
+    :math:`\sigma_W = \rho\lVert W\rVert_F/\sqrt{n_W}` and :math:`H_{WW}` the block
+    of the Hessian of :math:`W` (the gradient term has mean zero); for a loss
+    that is quadratic in the weights this is exact.
+
+    Scaled per array, the proxy does not change when the weights and bias of
+    a layer followed by a ReLU are multiplied by :math:`c > 0` and the weights
+    of the next layer by :math:`1/c`, which leaves the network's function
+    unchanged (the perturbed networks are rescaled in the same way). With
+    ``per_layer=False`` every
+    entry gets the same scale :math:`\sigma = \rho\lVert\theta\rVert/\sqrt{n}`
+    (all parameters as one vector :math:`\theta` of :math:`n` entries), an
+    isotropic move in parameter space: then such a rescaling can make the same
+    function look much sharper or flatter (Dinh et al., 2017).
+
+    Parameters
+    ----------
+    model : regcode.layers.Module
+    X : ndarray of shape (m, d)
+        Usually the training inputs: the proxy measures the training loss around the minimum found.
+    y : ndarray of shape (m,)
+        Integer labels (or float targets, with a regression ``loss_fn``).
+    rng : numpy.random.Generator
+        Draws the perturbations :math:`Z_W`, parameter by parameter in
+        ``model.parameters()`` order; the same generator state gives the same
+        draws for every model with the same parameter shapes.
+    rho : float >= 0
+        Relative size of the perturbation (0 gives 0.0).
+    n_draws : int >= 1
+    per_layer : bool
+        Scale each parameter array by its own norm (default) or all of them by the global norm.
+    loss_fn : callable
+        ``loss_fn(output, y) -> (loss, doutput)``.
+
+    Returns
+    -------
+    float
+        The mean increase of the loss over the draws (nats for the cross-entropy).
+        The model's parameters are restored exactly afterwards.
+
+    Raises
+    ------
+    TypeError
+        If ``model`` is not a regcode Module, ``X`` is not a float array,
+        ``rng`` is not a Generator, ``per_layer`` is not a bool or ``loss_fn``
+        is not callable.
+    ValueError
+        If the shapes of ``X`` and ``y`` disagree, ``rho < 0`` or ``n_draws < 1``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from regcode.layers import Linear
+    >>> from regcode.losses import half_mse
+    >>> layer = Linear(3, 1, np.random.default_rng(0))
+    >>> X, y = np.ones((4, 3)), np.zeros((4, 1))
+    >>> sharpness_proxy(layer, X, y, np.random.default_rng(1), rho=0.0, loss_fn=half_mse)
+    0.0
+    """
+    if not isinstance(model, Module):
+        raise TypeError(f"model must be a regcode Module, got {type(model).__name__}")
+    X = check_array(X, "X", ndim=2, min_rows=1)
+    y = check_targets(y, "y", X.shape[0])
+    check_rng(rng)
+    rho = check_scalar(rho, "rho", low=0)
+    n_draws = check_int(n_draws, "n_draws", low=1)
+    per_layer = check_bool(per_layer, "per_layer")
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
+    params = model.parameters()
+    saved = [p.data.copy() for p in params]
+    if per_layer:
+        scales = [rho * float(np.linalg.norm(w)) / np.sqrt(w.size) for w in saved]
+    else:
+        n_total = sum(w.size for w in saved)
+        global_norm = float(np.sqrt(sum(np.sum(w.astype(np.float64) ** 2) for w in saved)))
+        scales = [rho * global_norm / np.sqrt(n_total)] * len(saved)
+    base, _ = evaluate(model, loss_fn, X, y)
+    increases = np.empty(n_draws)
+    try:
+        for k in range(n_draws):
+            for p, w, scale in zip(params, saved, scales, strict=True):
+                p.data[...] = w + scale * rng.standard_normal(w.shape)
+            increases[k] = evaluate(model, loss_fn, X, y)[0] - base
+    finally:
+        for p, w in zip(params, saved, strict=True):
+            p.data[...] = w
+    return float(increases.mean())
 
 
 # ---------------------------------------------------------------------------
@@ -685,5 +825,6 @@ __all__ = [
     "polynomial_learning_curve",
     "predict_polynomial",
     "random_features_curve",
+    "sharpness_proxy",
     "train_mlp",
 ]

@@ -18,13 +18,15 @@ from regcode.experiments.ch1_overfitting import (
     polynomial_learning_curve,
     predict_polynomial,
     random_features_curve,
+    sharpness_proxy,
     train_mlp,
 )
-from regcode.layers import Linear, Sequential
+from regcode.layers import Linear, ReLU, Sequential, mlp
 from regcode.linear_model import ridge
-from regcode.losses import log_softmax, softmax_cross_entropy
+from regcode.losses import half_mse, log_softmax, softmax_cross_entropy
+from regcode.optim import SGD
 from regcode.seeds import streams
-from regcode.train import early_stopping_epoch
+from regcode.train import early_stopping_epoch, fit
 
 
 def rng(seed=0):
@@ -281,6 +283,123 @@ def test_train_mlp_float32_data_gives_a_float32_network(digits_small):
     assert digits_small.X_train.dtype == np.float64
 
 
+def test_train_mlp_sgd_is_plain_sgd_on_the_same_network(digits_small):
+    settings = {"hidden": (16,), "lr": 0.05, "epochs": 3, "batch_size": 20}
+    model, history = train_mlp(digits_small, streams(2), **settings, optimizer="sgd")
+    rngs = streams(2)
+    reference = mlp((64, 16, 10), rngs.init)
+    expected = fit(
+        reference,
+        softmax_cross_entropy,
+        SGD(reference.parameters(), lr=0.05),
+        digits_small.X_train,
+        digits_small.y_train,
+        epochs=3,
+        batch_size=20,
+        rng=rngs.batches,
+        X_val=digits_small.X_val,
+        y_val=digits_small.y_val,
+    )
+    assert history.train_loss == expected.train_loss and history.val_loss == expected.val_loss
+    for p, q in zip(model.parameters(), reference.parameters(), strict=True):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+def test_train_mlp_without_validation_makes_the_same_updates(digits_small):
+    settings = {**SMALL, "optimizer": "sgd", "lr": 0.05}
+    _, with_val = train_mlp(digits_small, streams(5), **settings)
+    _, without = train_mlp(digits_small, streams(5), **settings, validation=False)
+    assert without.train_loss == with_val.train_loss and without.train_acc == with_val.train_acc
+    assert without.val_loss == [] and without.best_epoch is None
+    no_val = load_digits(streams(0).data, n_train=60, val_size=0.0)
+    assert train_mlp(no_val, streams(0), hidden=(8,), epochs=1, validation=False)[1].epochs == 1
+
+
+def test_train_mlp_full_batch_sgd_takes_one_step_per_epoch(digits_small):
+    m = len(digits_small.y_train)
+    settings = {"hidden": (8,), "lr": 0.1, "epochs": 1, "optimizer": "sgd", "validation": False}
+    one_batch, _ = train_mlp(digits_small, streams(6), **settings, batch_size=m)
+    larger, _ = train_mlp(digits_small, streams(6), **settings, batch_size=10 * m)  # still one batch
+    for p, q in zip(one_batch.parameters(), larger.parameters(), strict=True):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+# ---------------------------------------------------------------------------
+# The sharpness proxy
+# ---------------------------------------------------------------------------
+
+
+def _linear_regression(seed=50, m=40, d=5, k=3):
+    draw = rng(seed)
+    layer = Linear(d, k, draw)
+    layer.bias.data[:] = draw.standard_normal(k)
+    X = draw.standard_normal((m, d))
+    # near the layer's own fit, with a small residual: the gradient is not zero
+    Y = X @ layer.weight.data + layer.bias.data + 0.05 * draw.standard_normal((m, k))
+    return layer, X, Y
+
+
+def test_sharpness_proxy_matches_its_expectation_for_a_quadratic_loss():
+    # For half_mse on a linear layer the increase is exactly quadratic in the move:
+    # E = k (s_W^2 ||X||_F^2 + m s_b^2) / (2m), with s = rho ||array|| / sqrt(size) per array.
+    layer, X, Y = _linear_regression()
+    m, k = Y.shape
+    rho = 0.2
+    s_w = rho * np.linalg.norm(layer.weight.data) / np.sqrt(layer.weight.data.size)
+    s_b = rho * np.linalg.norm(layer.bias.data) / np.sqrt(k)
+    expected = k * (s_w**2 * np.sum(X**2) + m * s_b**2) / (2 * m)
+    estimate = sharpness_proxy(layer, X, Y, rng(51), rho=rho, n_draws=4000, loss_fn=half_mse)
+    assert estimate == pytest.approx(expected, rel=0.05)
+    # one scale for all entries: s = rho ||theta|| / sqrt(n)
+    theta = np.concatenate([layer.weight.data.ravel(), layer.bias.data])
+    s = rho * np.linalg.norm(theta) / np.sqrt(theta.size)
+    expected_global = k * s**2 * (np.sum(X**2) + m) / (2 * m)
+    estimate = sharpness_proxy(layer, X, Y, rng(52), rho=rho, n_draws=4000, per_layer=False, loss_fn=half_mse)
+    assert estimate == pytest.approx(expected_global, rel=0.05)
+
+
+def test_sharpness_proxy_estimate_is_within_its_standard_error():
+    # The 5% tolerance above is at least five standard errors: the spread of one-draw estimates says so.
+    layer, X, Y = _linear_regression()
+    singles = [
+        sharpness_proxy(layer, X, Y, rng(100 + i), rho=0.2, n_draws=1, loss_fn=half_mse) for i in range(400)
+    ]
+    assert np.std(singles) / np.sqrt(4000) < 0.01 * np.mean(singles)
+
+
+def test_sharpness_proxy_restores_the_weights_and_the_mode_and_is_zero_without_a_move():
+    model = mlp((4, 8, 3), rng(53))
+    X, y = rng(54).standard_normal((20, 4)), rng(55).integers(0, 3, 20)
+    before = [p.data.copy() for p in model.parameters()]
+    model.train()
+    assert sharpness_proxy(model, X, y, rng(56), rho=0.0) == 0.0
+    increase = sharpness_proxy(model, X, y, rng(56), rho=0.2, n_draws=3)
+    assert increase != 0.0
+    assert increase == sharpness_proxy(model, X, y, rng(56), rho=0.2, n_draws=3)  # same draws, same value
+    for p, w in zip(model.parameters(), before, strict=True):
+        np.testing.assert_array_equal(p.data, w)
+    assert all(module.training for module in model.modules())
+
+
+def test_sharpness_proxy_per_layer_ignores_a_rescaling_that_keeps_the_function():
+    model = Sequential(Linear(4, 16, rng(57)), ReLU(), Linear(16, 3, rng(58)))
+    model[0].bias.data[:] = 0.1 * rng(59).standard_normal(16)
+    X, y = rng(60).standard_normal((30, 4)), rng(61).integers(0, 3, 30)
+    scores = {}
+    for c in (1.0, 10.0):
+        if c != 1.0:  # W1, b1 -> c W1, c b1 and W2 -> W2 / c: the same function
+            model[0].weight.data *= c
+            model[0].bias.data *= c
+            model[2].weight.data /= c
+        logits = model(X)
+        scores[c] = [
+            sharpness_proxy(model, X, y, rng(62), rho=0.05, per_layer=flag) for flag in (True, False)
+        ]
+    np.testing.assert_allclose(model(X), logits)
+    assert scores[10.0][0] == pytest.approx(scores[1.0][0], rel=1e-9)
+    assert scores[10.0][1] > 10 * scores[1.0][1]  # the isotropic move now shakes the small layer hard
+
+
 def _classifier():
     layer = Linear(3, 4, rng(40))
     return Sequential(layer)
@@ -394,6 +513,29 @@ DIGITS_FLOAT_Y = dataclasses.replace(DIGITS_BAD, y_train=DIGITS_BAD.y_train * 1.
         (lambda: train_mlp(DIGITS_BAD, streams(0), batch_size=2.0), TypeError, "batch_size"),
         (lambda: train_mlp(DIGITS_BAD, streams(0), patience=0), ValueError, "patience"),
         (lambda: train_mlp(DIGITS_FLOAT_Y, streams(0)), TypeError, "y_train"),
+        (lambda: train_mlp(DIGITS_BAD, streams(0), optimizer="rmsprop"), ValueError, "optimizer"),
+        (lambda: train_mlp(DIGITS_BAD, streams(0), validation="no"), TypeError, "validation"),
+        (lambda: train_mlp(DIGITS_BAD, streams(0), patience=3, validation=False), ValueError, "patience"),
+        (lambda: sharpness_proxy("model", X_BAD, Y_BAD, rng()), TypeError, "model"),
+        (lambda: sharpness_proxy(_classifier(), X_BAD[:, :3].astype(int), Y_BAD, rng()), TypeError, "X"),
+        (lambda: sharpness_proxy(_classifier(), X_BAD[:, :3], Y_BAD[:5], rng()), ValueError, "y"),
+        (lambda: sharpness_proxy(_classifier(), X_BAD[:, :3], Y_BAD, 0), TypeError, "rng"),
+        (lambda: sharpness_proxy(_classifier(), X_BAD[:, :3], Y_BAD, rng(), rho=-0.1), ValueError, "rho"),
+        (
+            lambda: sharpness_proxy(_classifier(), X_BAD[:, :3], Y_BAD, rng(), n_draws=0),
+            ValueError,
+            "n_draws",
+        ),
+        (
+            lambda: sharpness_proxy(_classifier(), X_BAD[:, :3], Y_BAD, rng(), per_layer=1),
+            TypeError,
+            "per_layer",
+        ),
+        (
+            lambda: sharpness_proxy(_classifier(), X_BAD[:, :3], Y_BAD, rng(), loss_fn="mse"),
+            TypeError,
+            "loss_fn",
+        ),
         (lambda: classifier_scores("model", X_BAD[:, :3], Y_BAD), TypeError, "model"),
         (lambda: classifier_scores(_classifier(), X_BAD[:, :3].astype(int), Y_BAD), TypeError, "X"),
         (lambda: classifier_scores(_classifier(), X_BAD[:, :3], Y_BAD * 1.0), TypeError, "y"),
