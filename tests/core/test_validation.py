@@ -749,6 +749,17 @@ CASES = [
     ),
     case(OF.classifier_scores, lambda: OF.classifier_scores("model", X, LABELS), TypeError, "model"),
     case(OF.classifier_scores, lambda: OF.classifier_scores(net(), X, LABELS + 5), ValueError, "y"),
+    case(
+        OF.train_mlp,
+        lambda: OF.train_mlp(DA.load_digits(rng(), n_train=20), S.streams(0), optimizer="adamw"),
+        ValueError,
+        "optimizer",
+    ),
+    case(OF.sharpness_proxy, lambda: OF.sharpness_proxy("model", X, LABELS, rng()), TypeError, "model"),
+    case(
+        OF.sharpness_proxy, lambda: OF.sharpness_proxy(net(), X, LABELS, rng(), rho=-1.0), ValueError, "rho"
+    ),
+    case(OF.sharpness_proxy, lambda: OF.sharpness_proxy(net(), X, LABELS, None), TypeError, "rng"),
     # ------------------------------------------------------------ faq (chapter 5)
     case(C5.train_classifier, lambda: C5.train_classifier(X, LABELS, -1), ValueError, "seed"),
     case(
