@@ -1,12 +1,14 @@
-"""Chapter 2's experiments: subgradient against proximal descent, choosing lambda, the digits network.
+"""Chapter 2's experiments: subgradient against proximal descent, choosing lambda, noise, the digits network.
 
 The solvers the book recommends are in :mod:`regcode.linear_model`
 (:func:`~regcode.linear_model.lasso` by accelerated proximal gradient,
 :func:`~regcode.linear_model.ridge` in closed form); this module holds what
 chapter 2 builds around them to show a point: :func:`lasso_gd` (subgradient
 against proximal steps), :func:`cross_validate` (k-fold choice of lambda),
-and :func:`train_digits_mlp` with :func:`digits_scores` and
-:func:`scale_invariant_weights` (weight decay, L1, Adam + L2, AdamW and batch
+:func:`noisy_input_loss` and :func:`noisy_input_gd` (training with input
+noise is ridge regression), and :func:`train_digits_mlp` with
+:func:`digits_scores`, :func:`scale_invariant_weights` and :class:`MaxNormSGD`
+(weight decay, L1, data augmentation, max-norm, Adam + L2, AdamW and batch
 norm on a small-data digits network).
 """
 
@@ -17,14 +19,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validation import check_array, check_bool, check_choice, check_int, check_rng, check_scalar
-from ..data import Split, kfold_indices
+from ..data import Split, augment_digits, kfold_indices
 from ..layers import BatchNorm1d, Linear, Sequential, mlp
 from ..linear_model import _check_lams, _check_xy, lasso_path, ridge
-from ..losses import softmax_cross_entropy
-from ..optim import SGD, Adam, AdamW, decay_groups
+from ..losses import softmax, softmax_cross_entropy
+from ..optim import SGD, Adam, AdamW, decay_groups, max_norm_
 from ..penalties import soft_threshold
 from ..seeds import Streams
-from ..train import ParameterPenalty, evaluate, fit
+from ..train import History, ParameterPenalty, fit, predict
 
 
 def lasso_gd(
@@ -206,6 +208,142 @@ def cross_validate(X, y, lams, *, method="ridge", n_splits=5, rng, tol=1e-8):
 
 
 # ---------------------------------------------------------------------------
+# Training with input noise is ridge regression
+# ---------------------------------------------------------------------------
+
+
+def _check_w(w, n):
+    w = check_array(w, "w", ndim=1)
+    if w.shape != (n,):
+        raise ValueError(f"w must have shape ({n},), got {w.shape}")
+    return w
+
+
+def noisy_input_loss(X, y, w, noise_std, rng):
+    r"""Squared error of a linear model on inputs with fresh Gaussian noise, and its gradient in ``w``.
+
+    One draw of a noise matrix :math:`E` of the shape of ``X``, with independent
+    entries :math:`E_{ij} \sim N(0, \sigma^2)`, and with :math:`\tilde X = X + E`:
+
+    .. math::
+
+        L = \frac{1}{2m}\lVert y - \tilde X w\rVert^2, \qquad
+        \nabla_w L = \frac{1}{m}\tilde X^\top(\tilde X w - y).
+
+    In expectation over :math:`E` this is the ridge objective with
+    :math:`\lambda = \sigma^2` (Bishop, 1995):
+    :math:`\mathbb E L = \frac{1}{2m}\lVert y - Xw\rVert^2 + \frac{\sigma^2}{2}\lVert w\rVert^2`,
+    and :math:`\mathbb E\nabla_w L` is its gradient.
+
+    Parameters
+    ----------
+    X : ndarray of shape (m, n)
+    y : ndarray of shape (m,)
+    w : ndarray of shape (n,)
+    noise_std : float >= 0
+        The standard deviation :math:`\sigma` of each noise entry (0: no noise).
+    rng : numpy.random.Generator
+        Draws :math:`E` (``m * n`` standard normal numbers, scaled by ``noise_std``).
+
+    Returns
+    -------
+    loss : float
+    grad : ndarray of shape (n,)
+
+    Raises
+    ------
+    TypeError
+        If an array is not a float array or ``rng`` is not a Generator.
+    ValueError
+        If the shapes disagree or ``noise_std`` is negative.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X, y, w = np.eye(2), np.array([1.0, 0.0]), np.array([1.0, 0.0])
+    >>> loss, grad = noisy_input_loss(X, y, w, 0.0, np.random.default_rng(0))
+    >>> float(loss), grad.tolist()
+    (0.0, [0.0, 0.0])
+    """
+    X, y = _check_xy(X, y)
+    w = _check_w(w, X.shape[1])
+    noise_std = check_scalar(noise_std, "noise_std", low=0)
+    check_rng(rng)
+    return _noisy_input_loss(X, y, w, noise_std, rng)
+
+
+def _noisy_input_loss(X, y, w, noise_std, rng):
+    X_noisy = X + noise_std * rng.standard_normal(X.shape)
+    resid = X_noisy @ w - y
+    return 0.5 * float(resid @ resid) / X.shape[0], X_noisy.T @ resid / X.shape[0]
+
+
+def noisy_input_gd(X, y, noise_std, *, lr, steps, rng, w0=None):
+    r"""Gradient descent with fresh input noise at every step; every iterate.
+
+    Step :math:`t` draws a new noise matrix and takes
+    :math:`w \leftarrow w - \eta\,\nabla_w L` with :math:`\nabla_w L` from
+    :func:`noisy_input_loss`. Its expected step is a gradient step on the
+    ridge objective with :math:`\lambda = \sigma^2`, so the iterates hover
+    around the ridge solution ``ridge(X, y, noise_std**2)``; they never settle,
+    and an average of the later iterates (Polyak-Ruppert averaging) lands close
+    to it.
+
+    Parameters
+    ----------
+    X : ndarray of shape (m, n)
+    y : ndarray of shape (m,)
+    noise_std : float >= 0
+    lr : float > 0
+        Constant step :math:`\eta`; stable for ``lr`` below about
+        :math:`2/(L + \sigma^2)` with :math:`L` the largest eigenvalue of :math:`X^\top X/m`.
+    steps : int >= 1
+    rng : numpy.random.Generator
+        Draws the noise of every step.
+    w0 : ndarray of shape (n,), optional
+        Starting point; zeros by default.
+
+    Returns
+    -------
+    ndarray of shape (steps + 1, n)
+        Row 0 is ``w0``, row t the weights after t steps.
+
+    Raises
+    ------
+    TypeError
+        If an array is not a float array or ``rng`` is not a Generator.
+    ValueError
+        If a shape or a number is out of range, or the iterates diverge.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from regcode.linear_model import ridge
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((200, 2)); y = X @ np.array([2.0, -1.0])
+    >>> iterates = noisy_input_gd(X, y, 1.0, lr=0.1, steps=2000, rng=rng)
+    >>> bool(np.linalg.norm(iterates[1000:].mean(axis=0) - ridge(X, y, 1.0)) < 0.05)
+    True
+    """
+    X, y = _check_xy(X, y)
+    noise_std = check_scalar(noise_std, "noise_std", low=0)
+    lr = check_scalar(lr, "lr", low=0, low_inclusive=False)
+    steps = check_int(steps, "steps", low=1)
+    check_rng(rng)
+    n = X.shape[1]
+    w = np.zeros(n, dtype=X.dtype) if w0 is None else _check_w(w0, n).astype(X.dtype, copy=True)
+    iterates = np.empty((steps + 1, n), dtype=X.dtype)
+    iterates[0] = w
+    for t in range(1, steps + 1):
+        with np.errstate(over="ignore", invalid="ignore"):
+            w = w - lr * _noisy_input_loss(X, y, w, noise_std, rng)[1]
+        if not np.all(np.isfinite(w)):
+            raise ValueError(f"noisy_input_gd diverged: lr={lr:g} is too large for this X and noise_std")
+        iterates[t] = w
+    return iterates
+
+
+# ---------------------------------------------------------------------------
 # The digits network of the chapter's second half
 # ---------------------------------------------------------------------------
 
@@ -261,6 +399,64 @@ def scale_invariant_weights(model):
     ]
 
 
+class MaxNormSGD(SGD):
+    r"""SGD that projects every weight matrix onto the max-norm constraint after every step.
+
+    One :meth:`step` is the :class:`regcode.optim.SGD` step (momentum and
+    weight decay included), then :func:`regcode.optim.max_norm_` on every 2-D
+    parameter: each unit's incoming weights :math:`w_k` (a column of an
+    (in_features, out_features) matrix) become
+    :math:`w_k \min(1, c / \lVert w_k\rVert)`. Biases and normalisation
+    parameters (1-D) are not constrained. The projection must follow every
+    step; a ``fit`` callback runs once per epoch, too rarely.
+
+    Parameters
+    ----------
+    params : list of Parameter or of parameter-group dicts
+    lr : float > 0
+    c : float > 0
+        The radius of every unit's ball.
+    momentum : float >= 0
+    weight_decay : float >= 0
+    dtype : float32 or float64, optional
+        If given, every parameter must have this dtype.
+
+    Attributes
+    ----------
+    c : float
+    constrained : list of Parameter
+        The 2-D parameters that are projected.
+
+    Raises
+    ------
+    TypeError
+        If ``c`` is not a real number (and as :class:`regcode.optim.SGD`).
+    ValueError
+        If ``c <= 0`` (and as :class:`regcode.optim.SGD`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from regcode.layers import Parameter
+    >>> w = Parameter(np.array([[3.0, 0.3], [4.0, 0.4]]))  # column norms 5 and 0.5
+    >>> opt = MaxNormSGD([w], lr=0.1, c=1.0)
+    >>> w.grad = np.zeros((2, 2))
+    >>> opt.step()
+    >>> np.linalg.norm(w.data, axis=0).round(6).tolist()
+    [1.0, 0.5]
+    """
+
+    def __init__(self, params, lr, c, momentum=0.0, weight_decay=0.0, *, dtype=None):
+        super().__init__(params, lr, momentum=momentum, weight_decay=weight_decay, dtype=dtype)
+        self.c = check_scalar(c, "c", low=0, low_inclusive=False)
+        self.constrained = [p for p in self.parameters() if p.data.ndim == 2]
+
+    def step(self):
+        """The SGD step, then the projection of every weight matrix onto the max-norm balls."""
+        super().step()
+        max_norm_(self.constrained, self.c)
+
+
 def train_digits_mlp(
     digits,
     rngs,
@@ -273,6 +469,8 @@ def train_digits_mlp(
     weight_decay=0.0,
     decay="weights",
     l1_first_layer=0.0,
+    max_norm=None,
+    augment_shift=0,
     batchnorm=False,
     hidden=(256, 256),
     callback=None,
@@ -298,13 +496,24 @@ def train_digits_mlp(
     ``batchnorm=True``). With ``l1_first_layer`` > 0 an L1 penalty
     :math:`\lambda_1\sum|w|` on the first layer's weights joins the loss
     (:class:`regcode.train.ParameterPenalty`, a subgradient as autograd gives).
+    With ``max_norm=c`` the optimiser is :class:`MaxNormSGD`: every weight
+    matrix is projected onto the max-norm balls of radius ``c`` after every step.
+
+    With ``augment_shift`` > 0 (data augmentation) every epoch trains on the
+    training images and one copy of each shifted by up to ``augment_shift``
+    pixels (:func:`regcode.data.augment_digits` on the raw pixels, through
+    ``digits.unstandardize`` and ``digits.standardize``), fresh shifts every
+    epoch, drawn from ``rngs.dropout``, the stream of training noise. An epoch
+    then has twice the steps, and the history's training scores are measured
+    on that epoch's images and shifted copies.
 
     Parameters
     ----------
     digits : regcode.data.Split
         From :func:`regcode.data.load_digits`; only the training split is used.
     rngs : regcode.seeds.Streams
-        ``rngs.init`` draws the weights, ``rngs.batches`` the batch order.
+        ``rngs.init`` draws the weights, ``rngs.batches`` the batch order,
+        ``rngs.dropout`` the shifts of ``augment_shift``.
     lr : float > 0
     epochs : int >= 1
     batch_size : int >= 1
@@ -314,6 +523,10 @@ def train_digits_mlp(
     weight_decay : float >= 0
     decay : {"weights", "invariant"}
     l1_first_layer : float >= 0
+    max_norm : float > 0, optional
+        The radius c of the max-norm constraint (SGD only); ``None``: no constraint.
+    augment_shift : int in [0, 7]
+        Largest shift of the augmented copies, in pixels; 0: no augmentation.
     batchnorm : bool
         Batch norm after each hidden linear layer.
     hidden : sequence of int >= 1
@@ -334,8 +547,9 @@ def train_digits_mlp(
         If ``digits`` is not a :class:`~regcode.data.Split` with integer labels
         or ``rngs`` is not a :class:`~regcode.seeds.Streams`.
     ValueError
-        If an option is not one of its choices, a number is out of range, or
-        ``decay="invariant"`` is asked for without batch norm.
+        If an option is not one of its choices, a number is out of range,
+        ``decay="invariant"`` is asked for without batch norm, or ``max_norm``
+        with an optimiser other than SGD.
 
     Examples
     --------
@@ -361,6 +575,15 @@ def train_digits_mlp(
         raise ValueError(
             'decay="invariant" needs batchnorm=True: without batch norm no weight is scale invariant'
         )
+    if max_norm is not None:
+        max_norm = check_scalar(max_norm, "max_norm", low=0, low_inclusive=False)
+        if optimizer != "sgd":
+            raise ValueError(f'max_norm needs optimizer="sgd", got optimizer={optimizer!r}')
+    augment_shift = check_int(augment_shift, "augment_shift", low=0)
+    if augment_shift > 7:
+        raise ValueError(f"augment_shift must be <= 7 for 8x8 images, got {augment_shift}")
+    if augment_shift and digits.X_train.shape[1] != 64:
+        raise ValueError(f"augment_shift needs 8x8 images (64 columns), got {digits.X_train.shape[1]}")
     hidden = [check_int(h, f"hidden[{i}]", low=1) for i, h in enumerate(hidden)]
     model = mlp((digits.X_train.shape[1], *hidden, 10), rngs.init, batchnorm=batchnorm)
     if decay == "weights":
@@ -372,25 +595,42 @@ def train_digits_mlp(
             {"params": [p for p in model.parameters() if id(p) not in invariant], "weight_decay": 0.0},
         ]
     options = {"momentum": momentum} if optimizer == "sgd" else {}
-    opt = _OPTIMIZERS[optimizer](groups, lr=lr, **options)
+    if max_norm is None:
+        opt = _OPTIMIZERS[optimizer](groups, lr=lr, **options)
+    else:
+        opt = MaxNormSGD(groups, lr=lr, c=max_norm, **options)
     penalty = ParameterPenalty([model[0].weight], l1_first_layer, "l1") if l1_first_layer > 0 else None
-    history = fit(
-        model,
-        softmax_cross_entropy,
-        opt,
-        digits.X_train,
-        digits.y_train,
-        epochs=epochs,
-        batch_size=batch_size,
-        rng=rngs.batches,
-        penalty=penalty,
-        callback=callback,
-    )
+    run = dict(batch_size=batch_size, rng=rngs.batches, penalty=penalty)
+    if not augment_shift:
+        history = fit(
+            model, softmax_cross_entropy, opt, digits.X_train, digits.y_train,
+            epochs=epochs, callback=callback, **run,
+        )  # fmt: skip
+        return model, history
+    history = History()
+    raw = digits.unstandardize(digits.X_train)
+    y_twice = np.concatenate([digits.y_train, digits.y_train])
+    for epoch in range(1, epochs + 1):
+        shifted = digits.standardize(augment_digits(raw, rngs.dropout, max_shift=augment_shift))
+        X_epoch = np.concatenate([digits.X_train, shifted])
+        one = fit(model, softmax_cross_entropy, opt, X_epoch, y_twice, epochs=1, **run)
+        for name in ("train_loss", "train_acc", "penalty"):
+            getattr(history, name).extend(getattr(one, name))
+        if one.diverged:
+            history.diverged = True
+            break
+        if callback is not None:
+            callback(epoch, model, history)
     return model, history
 
 
 def digits_scores(model, digits, splits=("train", "val", "test")):
-    """Accuracy and cross-entropy of a trained network on the splits of the digits, in evaluation mode.
+    r"""Accuracy, cross-entropy and confidence on errors of a network on the digits, in evaluation mode.
+
+    The confidence on errors is the mean probability that the network gives
+    its predicted class, over the images it misclassifies,
+    :math:`\frac{1}{|E|}\sum_{i \in E}\max_k \mathrm{softmax}(z_i)_k`: how sure
+    it is when it is wrong (NaN when it makes no error).
 
     Parameters
     ----------
@@ -401,7 +641,8 @@ def digits_scores(model, digits, splits=("train", "val", "test")):
     Returns
     -------
     dict
-        ``{"<split>_acc": float, "<split>_loss": float}`` for each split.
+        ``{"<split>_acc": float, "<split>_loss": float, "<split>_error_confidence": float}``
+        for each split.
 
     Examples
     --------
@@ -410,7 +651,7 @@ def digits_scores(model, digits, splits=("train", "val", "test")):
     >>> digits = load_digits(streams(0).data, n_train=100)
     >>> model, _ = train_digits_mlp(digits, streams(0), lr=0.05, epochs=2, hidden=(16,))
     >>> sorted(digits_scores(model, digits, splits=("val",)))
-    ['val_acc', 'val_loss']
+    ['val_acc', 'val_error_confidence', 'val_loss']
     """
     if isinstance(splits, str):
         raise TypeError(f"splits must be a sequence of split names, got the string {splits!r}")
@@ -420,8 +661,10 @@ def digits_scores(model, digits, splits=("train", "val", "test")):
     _check_digits(digits, splits)
     scores = {}
     for split in splits:
-        loss, acc = evaluate(
-            model, softmax_cross_entropy, getattr(digits, f"X_{split}"), getattr(digits, f"y_{split}")
-        )
-        scores[f"{split}_acc"], scores[f"{split}_loss"] = acc, loss
+        logits, y = predict(model, getattr(digits, f"X_{split}")), getattr(digits, f"y_{split}")
+        wrong = logits.argmax(axis=1) != y  # the same scores as train.evaluate, from one forward pass
+        scores[f"{split}_acc"] = float(np.mean(~wrong))
+        scores[f"{split}_loss"] = softmax_cross_entropy(logits, y)[0]
+        confidence = softmax(logits[wrong]).max(axis=1).mean() if wrong.any() else np.nan
+        scores[f"{split}_error_confidence"] = float(confidence)
     return scores

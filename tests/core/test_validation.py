@@ -212,6 +212,30 @@ CASES = [
         ValueError,
         "splits",
     ),
+    case(C2.noisy_input_loss, lambda: C2.noisy_input_loss(X, Y, W[:3], -0.1, rng()), ValueError, "noise_std"),
+    case(
+        C2.noisy_input_gd,
+        lambda: C2.noisy_input_gd(X, Y, 0.1, lr=0.1, steps=0, rng=rng()),
+        ValueError,
+        "steps",
+    ),
+    case(C2.MaxNormSGD, lambda: C2.MaxNormSGD([param((3, 2))], lr=0.1, c=0.0), ValueError, "c"),
+    case(
+        C2.train_digits_mlp,
+        lambda: C2.train_digits_mlp(
+            DA.load_digits(rng(), n_train=20), S.streams(0), lr=0.1, epochs=1, max_norm=-1.0
+        ),
+        ValueError,
+        "max_norm",
+    ),
+    case(
+        C2.train_digits_mlp,
+        lambda: C2.train_digits_mlp(
+            DA.load_digits(rng(), n_train=20), S.streams(0), lr=0.1, epochs=1, augment_shift=9
+        ),
+        ValueError,
+        "augment_shift",
+    ),
     # ------------------------------------------------------------ affine
     case(A.affine_forward, lambda: A.affine_forward(X, ones(2, 2)), ValueError, "w"),
     case(A.affine_forward, lambda: A.affine_forward(INTS, ones(3, 2)), TypeError, "x"),

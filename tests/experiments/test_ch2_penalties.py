@@ -1,9 +1,11 @@
 """Tests for what chapter 2 (penalties) adds to regcode and for the claims it makes.
 
 Covers ``linear_model.penalized_loss``, ``ch2_penalties.lasso_gd``, ``ch2_penalties.cross_validate``,
-``penalties.lam_from_gaussian_prior`` and ``penalties.lam_from_laplace_prior``, the weight-decay
-identities the chapter states for SGD, Adam and AdamW, and the digits network of the chapter's
-second half (``train_digits_mlp``, ``digits_scores``, ``scale_invariant_weights``).
+``penalties.lam_from_gaussian_prior`` and ``penalties.lam_from_laplace_prior``, training with input
+noise (``noisy_input_loss``, ``noisy_input_gd``), the weight-decay identities the chapter states for
+SGD, Adam and AdamW, and the digits network of the chapter's second half (``train_digits_mlp`` with
+its data augmentation and max-norm options, ``MaxNormSGD``, ``digits_scores``,
+``scale_invariant_weights``).
 """
 
 from __future__ import annotations
@@ -171,6 +173,98 @@ def test_lasso_gd_bad_inputs():
         ch2.lasso_gd(X, y, 0.1, lr=0.1, epochs=1, w0=np.zeros(2))
     with pytest.raises(ValueError, match="diverged"):
         ch2.lasso_gd(X * 1e3, y, 0.1, lr=10.0, epochs=200)
+
+
+# --- training with input noise: noisy_input_loss, noisy_input_gd ---------------------------------
+
+
+def test_noisy_input_gradient_matches_finite_differences_for_a_fixed_draw():
+    X, y = small_problem()
+    w = np.linspace(-1, 1, X.shape[1])
+    _, grad = ch2.noisy_input_loss(X, y, w, 0.7, np.random.default_rng(5))
+    # The same seed draws the same noise matrix, so the loss is a fixed function of w.
+    numeric = numerical_gradient(lambda v: ch2.noisy_input_loss(X, y, v, 0.7, np.random.default_rng(5))[0], w)
+    assert rel_error(grad, numeric) < 1e-7
+
+
+def test_noisy_input_loss_is_the_ridge_objective_with_lambda_sigma_squared_in_expectation():
+    # Moment check: the mean over many draws of the loss and of the gradient is the ridge objective
+    # and its gradient with lambda = sigma^2, within a few standard errors.
+    X, y = small_problem(m=40)
+    w, sigma, draws = np.array([1.0, -0.5, 0.3, 0.0, 2.0, -1.0]), 0.8, 20_000
+    rng = np.random.default_rng(11)
+    losses_, grads = zip(*(ch2.noisy_input_loss(X, y, w, sigma, rng) for _ in range(draws)), strict=True)
+    losses_, grads = np.array(losses_), np.array(grads)
+    ridge_loss, ridge_grad = linear.penalized_loss(X, y, w, sigma**2, "l2")
+    assert abs(losses_.mean() - ridge_loss) < 4 * losses_.std() / np.sqrt(draws)
+    se = grads.std(axis=0) / np.sqrt(draws)
+    assert np.all(np.abs(grads.mean(axis=0) - ridge_grad) < 4 * se)
+    data_loss = linear.penalized_loss(X, y, w, 0.0)[0]
+    assert ridge_loss - data_loss == pytest.approx(sigma**2 / 2 * w @ w)  # the penalty it adds
+
+
+def test_noisy_input_loss_without_noise_is_the_data_loss_and_draws_m_times_n_numbers():
+    X, y = small_problem()
+    w = np.linspace(-1, 1, X.shape[1])
+    rng = np.random.default_rng(2)
+    loss, grad = ch2.noisy_input_loss(X, y, w, 0.0, rng)
+    expected = linear.penalized_loss(X, y, w, 0.0)
+    assert loss == pytest.approx(expected[0], rel=1e-12)
+    np.testing.assert_allclose(grad, expected[1], rtol=1e-12)
+    after = np.random.default_rng(2)
+    after.standard_normal(X.shape)
+    assert rng.standard_normal() == after.standard_normal()  # one (m, n) draw per call
+
+
+def test_noisy_input_gd_is_gd_on_the_noisy_gradients_and_lands_near_ridge():
+    X, y = small_problem(m=200)
+    iterates = ch2.noisy_input_gd(X, y, 1.0, lr=0.1, steps=3000, rng=np.random.default_rng(0))
+    assert iterates.shape == (3001, X.shape[1])
+    np.testing.assert_array_equal(iterates[0], 0.0)
+    # Step by step, the update of noisy_input_loss with the same stream.
+    rng = np.random.default_rng(0)
+    w = np.zeros(X.shape[1])
+    for t in range(1, 4):
+        w = w - 0.1 * ch2.noisy_input_loss(X, y, w, 1.0, rng)[1]
+        np.testing.assert_array_equal(iterates[t], w)
+    w_avg = iterates[1500:].mean(axis=0)
+    w_ridge, w_ls = linear.ridge(X, y, 1.0), linear.ridge(X, y, 0.0)
+    assert np.linalg.norm(w_avg - w_ridge) < 0.05 * np.linalg.norm(w_ls - w_ridge)
+
+
+def test_noisy_input_gd_without_noise_is_plain_gradient_descent_and_uses_w0():
+    X, y = small_problem()
+    w0 = np.ones(X.shape[1])
+    iterates = ch2.noisy_input_gd(X, y, 0.0, lr=0.05, steps=5, rng=np.random.default_rng(0), w0=w0)
+    w = w0.copy()
+    for t in range(1, 6):
+        w = w - 0.05 * linear.penalized_loss(X, y, w, 0.0)[1]
+        np.testing.assert_allclose(iterates[t], w, rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(iterates[0], w0)
+    assert w0[0] == 1.0  # not modified in place
+
+
+def test_noisy_input_bad_inputs():
+    X, y = small_problem()
+    w, rng = np.zeros(X.shape[1]), np.random.default_rng(0)
+    with pytest.raises(ValueError, match="noise_std"):
+        ch2.noisy_input_loss(X, y, w, -0.1, rng)
+    with pytest.raises(TypeError, match="rng"):
+        ch2.noisy_input_loss(X, y, w, 0.1, 0)
+    with pytest.raises(ValueError, match="w must have shape"):
+        ch2.noisy_input_loss(X, y, np.zeros(2), 0.1, rng)
+    with pytest.raises(ValueError, match="y must have"):
+        ch2.noisy_input_loss(X, y[:-1], w, 0.1, rng)
+    with pytest.raises(ValueError, match="steps"):
+        ch2.noisy_input_gd(X, y, 0.1, lr=0.1, steps=0, rng=rng)
+    with pytest.raises(ValueError, match="lr"):
+        ch2.noisy_input_gd(X, y, 0.1, lr=0.0, steps=1, rng=rng)
+    with pytest.raises(TypeError, match="rng"):
+        ch2.noisy_input_gd(X, y, 0.1, lr=0.1, steps=1, rng=None)
+    with pytest.raises(ValueError, match="w must have shape"):
+        ch2.noisy_input_gd(X, y, 0.1, lr=0.1, steps=1, rng=rng, w0=np.zeros(2))
+    with pytest.raises(ValueError, match="diverged"):
+        ch2.noisy_input_gd(X * 1e3, y, 0.1, lr=10.0, steps=200, rng=rng)
 
 
 # --- cross_validate -------------------------------------------------------------------------------
@@ -419,13 +513,157 @@ def test_the_callback_runs_after_every_epoch(digits):
     assert epochs == [1, 2, 3]
 
 
+# --- max-norm: MaxNormSGD and train_digits_mlp(max_norm=...) --------------------------------------
+
+
+def test_max_norm_sgd_is_the_sgd_step_then_the_projection():
+    rng = np.random.default_rng(0)
+    weight, bias = (
+        layers.Parameter(rng.standard_normal((5, 4))),
+        layers.Parameter(3 * np.ones(4), decay=False),
+    )
+    twin_w, twin_b = layers.Parameter(weight.data.copy()), layers.Parameter(bias.data.copy(), decay=False)
+    opt = ch2.MaxNormSGD([weight, bias], lr=0.1, c=0.8, momentum=0.9, weight_decay=0.01)
+    reference = optim.SGD([twin_w, twin_b], lr=0.1, momentum=0.9, weight_decay=0.01)
+    for _ in range(3):
+        grads = rng.standard_normal((5, 4)), rng.standard_normal(4)
+        weight.grad, bias.grad = grads[0].copy(), grads[1].copy()
+        twin_w.grad, twin_b.grad = grads[0].copy(), grads[1].copy()
+        opt.step()
+        reference.step()
+        optim.max_norm_([twin_w], 0.8)
+        np.testing.assert_array_equal(weight.data, twin_w.data)
+        np.testing.assert_array_equal(bias.data, twin_b.data)  # 1-D: not constrained
+        assert np.all(np.linalg.norm(weight.data, axis=0) <= 0.8 * (1 + 1e-12))
+    assert np.linalg.norm(bias.data) > 0.8
+    assert opt.constrained == [weight] and opt.c == 0.8
+
+
+def test_max_norm_sgd_leaves_units_inside_the_ball_alone():
+    w = layers.Parameter(np.array([[0.3, 3.0], [0.4, 4.0]]))  # column norms 0.5 and 5
+    opt = ch2.MaxNormSGD([{"params": [w], "weight_decay": 0.0}], lr=0.1, c=1.0)
+    w.grad = np.zeros((2, 2))
+    opt.step()
+    np.testing.assert_allclose(w.data, [[0.3, 0.6], [0.4, 0.8]])
+
+
+def test_max_norm_sgd_bad_inputs():
+    with pytest.raises(ValueError, match="c must be in"):
+        ch2.MaxNormSGD([layers.Parameter(np.ones((2, 2)))], lr=0.1, c=0.0)
+    with pytest.raises(TypeError, match="c must be a real number"):
+        ch2.MaxNormSGD([layers.Parameter(np.ones((2, 2)))], lr=0.1, c="1")
+    with pytest.raises(ValueError, match="lr"):
+        ch2.MaxNormSGD([layers.Parameter(np.ones((2, 2)))], lr=0.0, c=1.0)
+
+
+def test_train_digits_mlp_with_max_norm_is_fit_with_max_norm_sgd(digits):
+    model, history = small_run(digits, momentum=0.9, max_norm=0.5, epochs=3)
+    for layer in (model[0], model[2], model[4]):
+        assert np.all(np.linalg.norm(layer.weight.data, axis=0) <= 0.5 * (1 + 1e-12))
+    rngs = streams(0)
+    expected = layers.mlp((64, 16, 16, 10), rngs.init)
+    opt = ch2.MaxNormSGD(optim.decay_groups(expected.parameters(), 0.0), lr=0.05, c=0.5, momentum=0.9)
+    hist = train.fit(
+        expected, losses.softmax_cross_entropy, opt, digits.X_train, digits.y_train,
+        epochs=3, batch_size=16, rng=rngs.batches,
+    )  # fmt: skip
+    for (name, p), (_, q) in zip(model.named_parameters(), expected.named_parameters(), strict=True):
+        np.testing.assert_array_equal(p.data, q.data, err_msg=name)
+    assert history.train_loss == hist.train_loss
+
+
+# --- data augmentation: train_digits_mlp(augment_shift=...) ---------------------------------------
+
+
+def test_augmented_training_is_one_fit_per_epoch_on_the_images_and_fresh_shifted_copies(digits):
+    model, history = small_run(digits, momentum=0.9, augment_shift=1, epochs=3)
+    rngs = streams(0)
+    expected = layers.mlp((64, 16, 16, 10), rngs.init)
+    opt = optim.SGD(optim.decay_groups(expected.parameters(), 0.0), lr=0.05, momentum=0.9)
+    raw = digits.unstandardize(digits.X_train)
+    train_loss = []
+    for _ in range(3):
+        shifted = digits.standardize(data.augment_digits(raw, rngs.dropout, max_shift=1))
+        X_epoch = np.concatenate([digits.X_train, shifted])
+        y_epoch = np.concatenate([digits.y_train, digits.y_train])
+        one = train.fit(
+            expected, losses.softmax_cross_entropy, opt, X_epoch, y_epoch,
+            epochs=1, batch_size=16, rng=rngs.batches,
+        )  # fmt: skip
+        train_loss += one.train_loss
+    for (name, p), (_, q) in zip(model.named_parameters(), expected.named_parameters(), strict=True):
+        np.testing.assert_array_equal(p.data, q.data, err_msg=name)
+    assert history.train_loss == train_loss and history.epochs == 3 and len(history.train_acc) == 3
+
+
+def test_augmentation_changes_the_training_data_and_nothing_else(digits):
+    plain, _ = small_run(digits)
+    unshifted, _ = small_run(digits, augment_shift=0)
+    np.testing.assert_array_equal(plain[0].weight.data, unshifted[0].weight.data)  # 0: no augmentation
+    shifted, _ = small_run(digits, augment_shift=1, lr=1e-12, epochs=1)  # a step too small to move
+    start = layers.mlp((64, 16, 16, 10), streams(0).init)  # the same initial weights as without shifts
+    np.testing.assert_allclose(shifted[0].weight.data, start[0].weight.data, rtol=0, atol=1e-9)
+
+
+def test_augmented_training_calls_back_every_epoch_and_records_the_l1_penalty(digits):
+    epochs = []
+    _, history = small_run(
+        digits, epochs=3, augment_shift=1, l1_first_layer=1e-3,
+        callback=lambda epoch, model, history: epochs.append((epoch, history.epochs)),
+    )  # fmt: skip
+    assert epochs == [(1, 1), (2, 2), (3, 3)]
+    assert len(history.penalty) == 3
+
+
+def test_the_augmentation_and_max_norm_bad_inputs(digits):
+    with pytest.raises(ValueError, match="max_norm must be in"):
+        small_run(digits, max_norm=0.0)
+    with pytest.raises(ValueError, match='max_norm needs optimizer="sgd"'):
+        small_run(digits, max_norm=1.0, optimizer="adam")
+    with pytest.raises(ValueError, match="augment_shift must be >= 0"):
+        small_run(digits, augment_shift=-1)
+    with pytest.raises(ValueError, match="augment_shift must be <= 7"):
+        small_run(digits, augment_shift=8)
+    with pytest.raises(TypeError, match="augment_shift must be an integer"):
+        small_run(digits, augment_shift=1.0)
+    ten_pixels = data.Split(
+        digits.X_train[:, :10],
+        digits.y_train,
+        None,
+        None,
+        None,
+        None,
+        [],
+        x_mean=np.zeros(10),
+        x_scale=np.ones(10),
+    )
+    with pytest.raises(ValueError, match="augment_shift needs 8x8 images"):
+        small_run(ten_pixels, augment_shift=1)
+
+
 def test_digits_scores_matches_evaluate(digits):
     model, _ = small_run(digits)
     scores = ch2.digits_scores(model, digits)
-    assert sorted(scores) == sorted(f"{s}_{k}" for s in ("train", "val", "test") for k in ("acc", "loss"))
+    keys = ("acc", "loss", "error_confidence")
+    assert sorted(scores) == sorted(f"{s}_{k}" for s in ("train", "val", "test") for k in keys)
     loss, acc = train.evaluate(model, losses.softmax_cross_entropy, digits.X_test, digits.y_test)
     assert (scores["test_loss"], scores["test_acc"]) == (loss, acc)
-    assert list(ch2.digits_scores(model, digits, splits=["val"])) == ["val_acc", "val_loss"]
+    assert list(ch2.digits_scores(model, digits, splits=["val"])) == [f"val_{k}" for k in keys]
+
+
+def test_digits_scores_confidence_on_errors(digits):
+    model, _ = small_run(digits, epochs=1)
+    probs = losses.softmax(train.predict(model, digits.X_val))
+    wrong = probs.argmax(axis=1) != digits.y_val
+    assert wrong.any()
+    score = ch2.digits_scores(model, digits, splits=("val",))["val_error_confidence"]
+    assert score == pytest.approx(probs[wrong].max(axis=1).mean(), rel=1e-12)
+    # A network that makes no error has no confidence on errors: NaN, not a number that looks measured.
+    always_zero = layers.Sequential(layers.Linear(64, 10, streams(0).init))
+    always_zero[0].weight.data[:] = 0.0
+    always_zero[0].bias.data[:] = np.eye(10)[0]  # predicts class 0 for every image
+    zeros = data.Split(digits.X_val[:3], np.zeros(3, dtype=np.int64), None, None, None, None, [])
+    assert np.isnan(ch2.digits_scores(always_zero, zeros, splits=("train",))["train_error_confidence"])
 
 
 def test_the_digits_network_bad_inputs(digits):
