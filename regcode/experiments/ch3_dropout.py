@@ -1,4 +1,5 @@
-"""Chapter 3's experiments: training runs with dropout, Monte Carlo dropout, and two wrong backward passes.
+"""Chapter 3's experiments: training runs with dropout and its variants, ensembles, Monte Carlo dropout,
+and two wrong backward passes.
 
 The dropout kernels are in :mod:`regcode.dropout` and the layer in
 :class:`regcode.layers.Dropout`. This module holds what chapter 3 builds
@@ -9,6 +10,12 @@ around them:
   order drawn from separate streams of one seed (:func:`regcode.seeds.streams`);
   :func:`gal_weight_decay` gives the L2 strength that makes dropout training
   Gal & Ghahramani's approximate inference;
+- :class:`GaussianDropout` and :class:`DropConnectLinear` are layers around the
+  Gaussian-dropout and DropConnect kernels, and :class:`MaxNormSGD` is SGD with
+  the max-norm constraint after every step, so that :func:`train_mlp` can train
+  the variants and companions of dropout;
+- :func:`member_streams` and :func:`bootstrap_indices` give the members of a deep
+  ensemble and of a bagged ensemble their own random streams and resamples;
 - :func:`mc_dropout_samples` and :func:`mc_dropout_predict` run a trained
   network with its dropout masks still on, to average over sampled
   sub-networks and to measure how much their outputs disagree (Gal &
@@ -23,11 +30,17 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_array, check_bool, check_int, check_rng, check_scalar
-from ..dropout import dropout_mask
-from ..layers import Dropout, Module, mlp
+from ..dropout import (
+    dropconnect_backward,
+    dropconnect_forward,
+    dropout_mask,
+    gaussian_dropout_backward,
+    gaussian_dropout_forward,
+)
+from ..layers import Dropout, Linear, Module, mlp
 from ..losses import half_mse, softmax_cross_entropy
-from ..optim import SGD, Adam, decay_groups
-from ..seeds import streams
+from ..optim import SGD, Adam, decay_groups, max_norm_
+from ..seeds import Streams, streams
 from ..train import ParameterPenalty, fit
 
 
@@ -133,6 +146,348 @@ def mc_dropout_predict(model, X, n_samples, rng, *, softmax=False):
     return samples.mean(axis=0), samples.std(axis=0)
 
 
+# --- variants of dropout, as layers to train with -------------------------------------------
+
+
+class GaussianDropout(Dropout):
+    r"""Gaussian dropout layer (Srivastava et al., 2014, §10): multiplicative noise :math:`N(1, p/(1-p))`.
+
+    Wraps :func:`regcode.dropout.gaussian_dropout_forward` and
+    :func:`regcode.dropout.gaussian_dropout_backward`. In training every entry is
+    multiplied by independent noise of mean 1 and variance :math:`p/(1-p)`, the mean
+    and variance of inverted dropout's scaled mask :math:`m/(1-p)`; in evaluation the
+    layer is the identity. It is a :class:`regcode.layers.Dropout` with another noise
+    (same ``p``, ``rng`` and modes), so ``train_mlp(..., dropout_layer=GaussianDropout)``
+    trains a network with it and :func:`mc_dropout_samples` samples its noise.
+
+    Parameters
+    ----------
+    p : float in [0, 1)
+        Drop probability of the Bernoulli dropout whose variance the noise matches.
+    rng : numpy.random.Generator
+        Source of the noise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> layer = GaussianDropout(0.5, np.random.default_rng(0))
+    >>> out = layer(np.ones((1000, 100)))
+    >>> round(float(out.mean()), 1), round(float(out.var()), 1), bool(np.all(out != 0))
+    (1.0, 1.0, True)
+    >>> bool(np.all(layer.eval()(np.ones((2, 3))) == 1.0))
+    True
+    """
+
+    def forward(self, x):
+        """Multiply ``x`` by fresh noise :math:`N(1, p/(1-p))` (training mode); the identity in evaluation.
+
+        Parameters
+        ----------
+        x : ndarray of any shape, e.g. (N, D)
+
+        Returns
+        -------
+        out : ndarray, same shape and dtype as ``x``
+        """
+        out, self._cache = gaussian_dropout_forward(x, self.p, self.rng, self.training)
+        self._forward_done = True
+        return out
+
+    def backward(self, dout):
+        """The gradient through the noise of the last forward pass.
+
+        Parameters
+        ----------
+        dout : ndarray, same shape as the input of the last :meth:`forward`
+
+        Returns
+        -------
+        dx : ndarray, same shape as ``dout``
+
+        Raises
+        ------
+        RuntimeError
+            If :meth:`forward` has not been called.
+        """
+        if not self._forward_done:
+            raise RuntimeError("GaussianDropout.backward called before forward")
+        return gaussian_dropout_backward(dout, self._cache)
+
+    def __repr__(self):
+        return f"GaussianDropout(p={self.p})"
+
+
+class DropConnectLinear(Linear):
+    r"""Fully connected layer with DropConnect (Wan et al., 2013): dropout on the weights, not the units.
+
+    Training computes :math:`x\,(M \odot W)/(1-p) + b` with a fresh Bernoulli mask
+    :math:`M` of keep probability :math:`1-p` per weight at every forward pass, shared by
+    the rows of the batch; evaluation computes :math:`xW + b`. Wraps
+    :func:`regcode.dropout.dropconnect_forward` and
+    :func:`regcode.dropout.dropconnect_backward`; weights, bias, initialisation and
+    shapes are those of :class:`regcode.layers.Linear`.
+
+    Parameters
+    ----------
+    in_features, out_features : int >= 1
+    rng : numpy.random.Generator
+        Draws the initial weights, as in :class:`regcode.layers.Linear`.
+    p : float in [0, 1)
+        Probability of dropping each weight.
+    mask_rng : numpy.random.Generator
+        Source of the masks (a stream of its own: :func:`regcode.seeds.streams`).
+    weight_std : float > 0, optional
+    bias : bool
+    dtype : float32 or float64
+
+    Attributes
+    ----------
+    p : float
+    mask_rng : numpy.random.Generator
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> layer = DropConnectLinear(4, 3, np.random.default_rng(0), p=0.5, mask_rng=np.random.default_rng(1))
+    >>> x = np.ones((2, 4))
+    >>> out = layer(x)
+    >>> bool(np.array_equal(out[0], out[1]))  # one mask per call, shared by the rows
+    True
+    >>> bool(np.allclose(layer.eval()(x), x @ layer.weight.data + layer.bias.data))
+    True
+    """
+
+    def __init__(
+        self, in_features, out_features, rng, *, p, mask_rng, weight_std=None, bias=True, dtype=np.float64
+    ):
+        super().__init__(in_features, out_features, rng, weight_std=weight_std, bias=bias, dtype=dtype)
+        self.p = check_scalar(p, "p", low=0, high=1, high_inclusive=False)
+        self.mask_rng = check_rng(mask_rng, "mask_rng")
+
+    @classmethod
+    def from_linear(cls, layer, p, mask_rng):
+        """A DropConnect layer that takes over the weights and bias of ``layer``.
+
+        Parameters
+        ----------
+        layer : regcode.layers.Linear
+            Its :class:`regcode.layers.Parameter` objects are shared, not copied.
+        p : float in [0, 1)
+        mask_rng : numpy.random.Generator
+
+        Returns
+        -------
+        DropConnectLinear
+
+        Raises
+        ------
+        TypeError
+            If ``layer`` is not a :class:`regcode.layers.Linear`.
+        """
+        if not isinstance(layer, Linear):
+            raise TypeError(f"layer must be a regcode.layers.Linear, got {type(layer).__name__}")
+        new = cls(
+            layer.in_features,
+            layer.out_features,
+            np.random.default_rng(0),  # placeholder weights, replaced below
+            p=p,
+            mask_rng=mask_rng,
+            bias=layer.bias is not None,
+            dtype=layer.dtype,
+        )
+        new.weight, new.bias = layer.weight, layer.bias
+        return new
+
+    def forward(self, x):
+        """``x @ (mask * weight) / (1 - p) + bias``, fresh mask (training); ``x @ weight + bias`` (eval).
+
+        Parameters
+        ----------
+        x : ndarray of shape (N, in_features)
+            Of the layer's dtype.
+
+        Returns
+        -------
+        out : ndarray of shape (N, out_features)
+        """
+        x = self._check_input(x, self.in_features)
+        bias = None if self.bias is None else self.bias.data
+        out, self._cache = dropconnect_forward(
+            x, self.weight.data, bias, self.p, self.mask_rng, self.training
+        )
+        return out
+
+    def backward(self, dout):
+        """Accumulate ``weight.grad`` (zero for dropped weights) and ``bias.grad``; return the input gradient.
+
+        Parameters
+        ----------
+        dout : ndarray of shape (N, out_features)
+
+        Returns
+        -------
+        dx : ndarray of shape (N, in_features)
+
+        Raises
+        ------
+        RuntimeError
+            If :meth:`forward` has not been called.
+        """
+        self._require_forward(self._cache)
+        dx, dw, db = dropconnect_backward(dout, self._cache)
+        self.weight.accumulate(dw)
+        if self.bias is not None:
+            self.bias.accumulate(db)
+        return dx
+
+    def __repr__(self):
+        bias = self.bias is not None
+        return f"DropConnectLinear({self.in_features}, {self.out_features}, p={self.p}, bias={bias})"
+
+
+class MaxNormSGD(SGD):
+    r"""SGD followed, after every step, by the max-norm constraint on the weight matrices.
+
+    One :meth:`step` is the :class:`regcode.optim.SGD` step (momentum and weight
+    decay included), then :func:`regcode.optim.max_norm_` on every 2-D parameter
+    (the ``Linear`` weights; biases are left alone), so each unit's incoming
+    weight vector :math:`w_k` stays in the ball :math:`\lVert w_k \rVert_2 \le c`
+    (Srivastava et al., 2014, §5.1). A ``fit`` callback would run once per epoch,
+    which is too rarely.
+
+    Parameters
+    ----------
+    params : list of Parameter or of parameter-group dicts
+    lr : float > 0
+    c : float > 0
+        The radius of every unit's ball.
+    momentum : float >= 0
+    weight_decay : float >= 0
+    dtype : float32 or float64, optional
+
+    Attributes
+    ----------
+    c : float
+    constrained : list of Parameter
+        The 2-D parameters projected after every step.
+
+    Raises
+    ------
+    TypeError
+        If ``c`` is not a real number (and as :class:`regcode.optim.SGD`).
+    ValueError
+        If ``c <= 0`` (and as :class:`regcode.optim.SGD`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from regcode.layers import Linear
+    >>> layer = Linear(3, 2, np.random.default_rng(0))
+    >>> opt = MaxNormSGD(layer.parameters(), lr=0.1, c=0.2)
+    >>> layer.weight.grad, layer.bias.grad = np.zeros((3, 2)), np.zeros(2)
+    >>> opt.step()
+    >>> np.round(np.linalg.norm(layer.weight.data, axis=0), 6)  # each unit's incoming weights
+    array([0.2, 0.2])
+    """
+
+    def __init__(self, params, lr, c, momentum=0.0, weight_decay=0.0, *, dtype=None):
+        super().__init__(params, lr, momentum, weight_decay, dtype=dtype)
+        self.c = check_scalar(c, "c", low=0, low_inclusive=False)
+        self.constrained = [p for p in self.parameters() if p.data.ndim == 2]
+
+    def step(self):
+        """One SGD step, then the projection of every weight matrix onto the max-norm ball."""
+        super().step()
+        max_norm_(self.constrained, self.c)
+
+
+# --- ensembles: independent members and bootstrap resamples ---------------------------------
+
+# Spawn keys under ``SeedSequence(seed)`` beside the four of :func:`regcode.seeds.streams` (0-3).
+_MEMBER_KEY, _BOOTSTRAP_KEY = 4, 5
+
+
+def member_streams(seed, member):
+    r"""The four random streams of one member of an ensemble trained on the split of ``seed``.
+
+    Member 0 gets :func:`regcode.seeds.streams` of ``seed`` itself, so the network
+    :func:`train_mlp` trains by default is the ensemble's first member. Member
+    :math:`k > 0` gets four streams spawned from ``SeedSequence(seed)`` under a key of
+    its own, independent of those of ``seed`` and of every other member: other
+    initial weights, masks and batch order. The split comes from
+    ``streams(seed).data``, drawn by the caller, and is the same for every member.
+
+    Parameters
+    ----------
+    seed : int >= 0
+    member : int >= 0
+
+    Returns
+    -------
+    regcode.seeds.Streams
+
+    Raises
+    ------
+    TypeError
+        If ``seed`` or ``member`` is not an integer.
+    ValueError
+        If either is negative.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from regcode.seeds import streams
+    >>> a, b = member_streams(0, 0).init.random(), streams(0).init.random()
+    >>> bool(a == b), bool(member_streams(0, 1).init.random() != b)
+    (True, True)
+    """
+    seed = check_int(seed, "seed", low=0)
+    member = check_int(member, "member", low=0)
+    if member == 0:
+        return streams(seed)
+    root = np.random.SeedSequence(seed, spawn_key=(_MEMBER_KEY, member))
+    return Streams(*(np.random.default_rng(child) for child in root.spawn(len(Streams._fields))))
+
+
+def bootstrap_indices(n_samples, seed, member):
+    r"""Indices of a bootstrap resample (Breiman, 1996): ``n_samples`` draws with replacement.
+
+    Each (``seed``, ``member``) pair has a generator of its own, spawned from
+    ``SeedSequence(seed)`` apart from :func:`regcode.seeds.streams` and
+    :func:`member_streams`, so resampling changes nothing else of a run.
+
+    Parameters
+    ----------
+    n_samples : int >= 1
+        Size :math:`m` of the training set (and of the resample).
+    seed : int >= 0
+    member : int >= 0
+
+    Returns
+    -------
+    ndarray of int, shape (n_samples,)
+        Values in ``[0, n_samples)``; about :math:`1 - 1/e \approx 63\,\%` of them distinct.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not an integer.
+    ValueError
+        If ``n_samples < 1`` or ``seed``, ``member`` is negative.
+
+    Examples
+    --------
+    >>> idx = bootstrap_indices(10_000, 0, 0)
+    >>> idx.shape, round(len(set(idx.tolist())) / 10_000, 2)
+    ((10000,), 0.63)
+    """
+    n_samples = check_int(n_samples, "n_samples", low=1)
+    seed = check_int(seed, "seed", low=0)
+    member = check_int(member, "member", low=0)
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_BOOTSTRAP_KEY, member)))
+    return rng.integers(0, n_samples, size=n_samples)
+
+
 # --- training runs of the chapter ------------------------------------------------------------
 
 
@@ -170,20 +525,30 @@ def train_mlp(
     validation=True,
     input_drop_prob=0.0,
     dropout_layer=None,
+    dropconnect_prob=0.0,
+    max_norm=None,
+    member=0,
+    bootstrap=False,
 ):
     r"""Build a ReLU MLP with dropout, train it with SGD on a classification split, return it.
 
     The network is :func:`regcode.layers.mlp` (``Linear -> ReLU -> Dropout`` per hidden
     layer), trained with :func:`regcode.train.fit` on the softmax cross-entropy by SGD with
     momentum; ``weight_decay`` is the L2 penalty :math:`\frac{\lambda}{2}\sum w^2` on the
-    weights only (:func:`regcode.optim.decay_groups` spares the biases).
+    weights only (:func:`regcode.optim.decay_groups` spares the biases). ``max_norm``
+    adds the max-norm constraint after every step (:class:`MaxNormSGD`), and
+    ``dropconnect_prob`` turns every ``Linear`` after a hidden layer into a
+    :class:`DropConnectLinear` with the same initial weights.
 
     Of the four independent streams of ``seed`` (:func:`regcode.seeds.streams`), the
     initial weights come from ``init``, the dropout masks from ``dropout`` and the
     mini-batch order from ``batches``. Runs with the same seed and different ``drop_prob``
     or ``weight_decay`` therefore start from the same weights and see the batches in the
     same order; only the regulariser differs. (The split itself comes from the ``data``
-    stream, drawn by the caller: ``load_digits(streams(seed).data, ...)``.) The network
+    stream, drawn by the caller: ``load_digits(streams(seed).data, ...)``.) ``member``
+    :math:`k > 0` takes the streams of :func:`member_streams` instead, for the
+    :math:`k`-th member of an ensemble on the same split, and ``bootstrap`` trains on the
+    resample :func:`bootstrap_indices` of the training set (bagging). The network
     has the dtype of ``data.X_train``.
 
     Parameters
@@ -209,22 +574,37 @@ def train_mlp(
         network is softmax regression with input dropout.
     dropout_layer : callable, optional
         ``dropout_layer(p, rng) -> Module`` replaces every :class:`regcode.layers.Dropout`
-        of the network before training (to train a variant of dropout, e.g. a wrong one).
+        of the network before training (to train a variant of dropout, e.g.
+        :class:`GaussianDropout`, or a wrong one).
+    dropconnect_prob : float in [0, 1)
+        DropConnect probability of the weights of every ``Linear`` after the first (the
+        layers whose inputs ``drop_prob`` would mask); 0: plain ``Linear`` layers.
+    max_norm : float > 0, optional
+        Radius :math:`c` of the max-norm constraint on every weight matrix, applied after
+        every step (:class:`MaxNormSGD`); ``None``: no constraint.
+    member : int >= 0
+        Ensemble member: 0 uses the streams of ``seed``, :math:`k > 0` those of
+        :func:`member_streams` (other initial weights, masks and batch order).
+    bootstrap : bool
+        Train on the bootstrap resample ``bootstrap_indices(m, seed, member)`` of the
+        :math:`m` training examples instead of the training set itself.
 
     Returns
     -------
     model : regcode.layers.Sequential
         The trained network (left in training mode).
     history : regcode.train.History
-        Training (and validation) loss and accuracy after each epoch, in evaluation mode.
+        Training (and validation) loss and accuracy after each epoch, in evaluation mode
+        (the training metrics on the examples trained on: the resample with ``bootstrap``).
 
     Raises
     ------
     TypeError
-        If ``data`` lacks the arrays, ``seed`` is not an integer or ``dropout_layer`` is
-        not callable.
+        If ``data`` lacks the arrays, ``seed`` or ``member`` is not an integer,
+        ``dropout_layer`` is not callable or ``bootstrap`` is not a bool.
     ValueError
-        If ``drop_prob``, ``weight_decay``, ``epochs``, ``lr``... are out of range.
+        If ``drop_prob``, ``weight_decay``, ``dropconnect_prob``, ``max_norm``, ``member``,
+        ``epochs``, ``lr``... are out of range.
 
     Examples
     --------
@@ -237,23 +617,39 @@ def train_mlp(
     (5, 5)
     """
     data = _check_split(data)
-    rngs = streams(seed)
+    rngs = member_streams(seed, member)
     drop_prob = check_scalar(drop_prob, "drop_prob", low=0, high=1, high_inclusive=False)
     weight_decay = check_scalar(weight_decay, "weight_decay", low=0)
     validation = check_bool(validation, "validation")
     input_drop_prob = check_scalar(input_drop_prob, "input_drop_prob", low=0, high=1, high_inclusive=False)
+    dropconnect_prob = check_scalar(dropconnect_prob, "dropconnect_prob", low=0, high=1, high_inclusive=False)
+    if max_norm is not None:
+        max_norm = check_scalar(max_norm, "max_norm", low=0, low_inclusive=False)
+    bootstrap = check_bool(bootstrap, "bootstrap")
     model = mlp(sizes, rngs.init, drop_prob=drop_prob, dropout_rng=rngs.dropout, dtype=data.X_train.dtype)
     if input_drop_prob > 0:
         model.layers.insert(0, Dropout(input_drop_prob, rngs.dropout))
     _replace_dropout(model, dropout_layer)
-    optimizer = SGD(decay_groups(model.parameters(), weight_decay), lr=lr, momentum=momentum)
+    if dropconnect_prob > 0:
+        linears = [i for i, layer in enumerate(model.layers) if isinstance(layer, Linear)]
+        for i in linears[1:]:
+            model.layers[i] = DropConnectLinear.from_linear(model.layers[i], dropconnect_prob, rngs.dropout)
+    groups = decay_groups(model.parameters(), weight_decay)
+    if max_norm is None:
+        optimizer = SGD(groups, lr=lr, momentum=momentum)
+    else:
+        optimizer = MaxNormSGD(groups, lr=lr, c=max_norm, momentum=momentum)
+    X_train, y_train = data.X_train, data.y_train
+    if bootstrap:
+        idx = bootstrap_indices(X_train.shape[0], seed, member)
+        X_train, y_train = X_train[idx], y_train[idx]
     val = {"X_val": data.X_val, "y_val": data.y_val} if validation else {}
     history = fit(
         model,
         softmax_cross_entropy,
         optimizer,
-        data.X_train,
-        data.y_train,
+        X_train,
+        y_train,
         epochs=epochs,
         batch_size=batch_size,
         rng=rngs.batches,
@@ -265,15 +661,15 @@ def train_mlp(
 def gal_weight_decay(drop_prob, length_scale, noise_std, n_samples):
     r"""L2 strength that makes dropout training approximate inference (Gal & Ghahramani, 2016).
 
-    Their regression objective is :math:`\frac{1}{2N}\sum_i \|y_i - \hat y_i\|^2 +
+    Their regression objective is :math:`\frac{1}{2m}\sum_i \|y_i - \hat y_i\|^2 +
     \lambda_\text{G}\sum_l (\|W_l\|^2 + \|b_l\|^2)`, which matches the variational bound
     of a Bayesian network with prior :math:`w \sim N(0, l^{-2})` (length-scale :math:`l`),
     Gaussian noise of precision :math:`\tau = 1/\sigma^2` and keep probability
-    :math:`1 - p` when :math:`\tau = (1-p)\,l^2 / (2N\lambda_\text{G})`. With the book's
+    :math:`1 - p` when :math:`\tau = (1-p)\,l^2 / (2m\lambda_\text{G})`. With the book's
     penalty :math:`\frac{\lambda}{2}\sum w^2` (:class:`regcode.train.ParameterPenalty`),
     :math:`\lambda = 2\lambda_\text{G}`:
 
-    .. math:: \lambda = \frac{(1-p)\, l^2\, \sigma^2}{N}.
+    .. math:: \lambda = \frac{(1-p)\, l^2\, \sigma^2}{m}.
 
     Parameters
     ----------
@@ -284,7 +680,7 @@ def gal_weight_decay(drop_prob, length_scale, noise_std, n_samples):
     noise_std : float > 0
         :math:`\sigma`, the observation noise.
     n_samples : int >= 1
-        :math:`N`, the number of training samples.
+        :math:`m`, the number of training examples.
 
     Returns
     -------
@@ -310,7 +706,7 @@ def gal_weight_decay(drop_prob, length_scale, noise_std, n_samples):
 def train_regressor(x, y, seed, *, drop_prob, lam, hidden=(64, 64), epochs=300, lr=1e-2, dropout_layer=None):
     r"""A 1-D regression MLP with dropout, trained full-batch by Adam on half the MSE plus an L2 term.
 
-    The objective is :func:`regcode.losses.half_mse` (:math:`\frac{1}{2N}\sum_i(\hat y_i -
+    The objective is :func:`regcode.losses.half_mse` (:math:`\frac{1}{2m}\sum_i(\hat y_i -
     y_i)^2`) plus :math:`\frac{\lambda}{2}\sum w^2` over every weight and bias
     (:class:`regcode.train.ParameterPenalty`): with ``lam`` from :func:`gal_weight_decay`
     it is Gal & Ghahramani's dropout objective. Initial weights, masks and batch order
@@ -318,9 +714,9 @@ def train_regressor(x, y, seed, *, drop_prob, lam, hidden=(64, 64), epochs=300, 
 
     Parameters
     ----------
-    x : ndarray of shape (N,)
+    x : ndarray of shape (m,)
         Inputs.
-    y : ndarray of shape (N,)
+    y : ndarray of shape (m,)
         Targets.
     seed : int >= 0
     drop_prob : float in [0, 1)

@@ -296,6 +296,20 @@ CASES = [
         "rng",
     ),
     case(C3.dropout_backward_unmasked, lambda: C3.dropout_backward_unmasked(INTS, 0.5), TypeError, "dout"),
+    case(C3.GaussianDropout, lambda: C3.GaussianDropout(1.5, rng()), ValueError, "p"),
+    case(C3.GaussianDropout, lambda: C3.GaussianDropout(0.5, None), TypeError, "rng"),
+    case(
+        C3.DropConnectLinear,
+        lambda: C3.DropConnectLinear(3, 2, rng(), p=0.5, mask_rng=None),
+        TypeError,
+        "mask_rng",
+    ),
+    case(
+        C3.DropConnectLinear, lambda: C3.DropConnectLinear.from_linear(net(), 0.5, rng()), TypeError, "layer"
+    ),
+    case(C3.MaxNormSGD, lambda: C3.MaxNormSGD(net().parameters(), 0.1, c=0.0), ValueError, "c"),
+    case(C3.member_streams, lambda: C3.member_streams(0, -1), ValueError, "member"),
+    case(C3.bootstrap_indices, lambda: C3.bootstrap_indices(0, 0, 0), ValueError, "n_samples"),
     case(D.gaussian_dropout_forward, lambda: D.gaussian_dropout_forward(X, 1.0, rng()), ValueError, "p"),
     case(D.gaussian_dropout_forward, lambda: D.gaussian_dropout_forward(X, 0.5, None), TypeError, "rng"),
     case(D.gaussian_dropout_forward, lambda: D.gaussian_dropout_forward(INTS, 0.5, rng()), TypeError, "x"),

@@ -1,6 +1,7 @@
 """Tests for regcode.experiments.ch3_dropout: Monte Carlo dropout and ensembles of sampled sub-networks,
-the chapter's training runs (separate random streams, weight decay, Gal & Ghahramani's L2 strength) and
-the two wrong backward passes.
+the chapter's training runs (separate random streams, weight decay, max-norm, ensemble members and bootstrap
+resamples, Gal & Ghahramani's L2 strength), the Gaussian-dropout and DropConnect layers, and the two wrong
+backward passes.
 
 They also pin the chapter's numerical claims that do not depend on training: the variance
 x^2 p / (1 - p) of inverted dropout, weight scaling as the exact geometric ensemble of a linear
@@ -15,11 +16,16 @@ from hypothesis import strategies as st
 
 from regcode.dropout import dropout_backward, dropout_forward, dropout_mask
 from regcode.experiments.ch3_dropout import (
+    DropConnectLinear,
+    GaussianDropout,
+    MaxNormSGD,
+    bootstrap_indices,
     dropout_backward_resampled,
     dropout_backward_unmasked,
     gal_weight_decay,
     mc_dropout_predict,
     mc_dropout_samples,
+    member_streams,
     train_mlp,
     train_regressor,
 )
@@ -406,3 +412,219 @@ def test_train_mlp_follows_the_dtype_of_the_data():
     data32 = load_digits(streams(0).data, n_train=40, dtype=np.float32)
     model, _ = train_mlp(data32, 0, drop_prob=0.5, sizes=(64, 8, 10), epochs=1)
     assert all(param.data.dtype == np.float32 for param in model.parameters())
+
+
+# --- GaussianDropout: the layer around gaussian_dropout_forward / _backward ---
+
+
+def test_gaussian_dropout_layer_passes_the_gradient_check(rng):
+    x, dout = rng.standard_normal((4, 6)), rng.standard_normal((4, 6))
+    layer = GaussianDropout(0.4, np.random.default_rng(1))
+    layer(x)
+    dx = layer.backward(dout)
+
+    def same_noise(z):
+        return GaussianDropout(0.4, np.random.default_rng(1))(z)
+
+    assert rel_error(dx, numerical_gradient_array(same_noise, x, dout)) < 1e-9
+
+
+@pytest.mark.parametrize("p", [0.2, 0.5, 0.8])
+def test_gaussian_dropout_layer_matches_the_moments_of_bernoulli_dropout(p):
+    x = np.full((400, 1000), 1.5)
+    out = GaussianDropout(p, np.random.default_rng(0))(x)
+    bernoulli = Dropout(p, np.random.default_rng(0))(x)
+    assert out.mean() == pytest.approx(1.5, rel=0.01) and bernoulli.mean() == pytest.approx(1.5, rel=0.01)
+    assert out.var() == pytest.approx(1.5**2 * p / (1 - p), rel=0.02)
+    assert out.var() == pytest.approx(bernoulli.var(), rel=0.05)
+    assert np.all(out != 0)  # Gaussian noise never switches a unit off
+
+
+def test_gaussian_dropout_layer_modes_and_repr(rng):
+    layer = GaussianDropout(0.5, rng)
+    x = rng.standard_normal((3, 4))
+    assert np.array_equal(layer.eval()(x), x)
+    assert np.array_equal(layer.backward(np.ones((3, 4))), np.ones((3, 4)))  # identity in evaluation
+    assert repr(layer) == "GaussianDropout(p=0.5)"
+    with pytest.raises(RuntimeError, match="before forward"):
+        GaussianDropout(0.5, rng).backward(np.ones((3, 4)))
+
+
+def test_gaussian_dropout_trains_through_train_mlp_and_is_sampled_by_mc_dropout(digits):
+    model, history = train_mlp(digits, 0, drop_prob=0.5, dropout_layer=GaussianDropout, **SMALL)
+    noisy = [m for m in model.layers if isinstance(m, GaussianDropout)]
+    assert len(noisy) == 1 and history.epochs == 2
+    samples = mc_dropout_samples(model, digits.X_val[:5], 3, np.random.default_rng(0))
+    assert not np.allclose(samples[0], samples[1])
+
+
+# --- DropConnectLinear ---
+
+
+def _dropconnect(rng, p=0.4, seed=1):
+    return DropConnectLinear(6, 3, rng, p=p, mask_rng=np.random.default_rng(seed))
+
+
+def test_dropconnect_layer_passes_the_gradient_check(rng):
+    x, dout = rng.standard_normal((5, 6)), rng.standard_normal((5, 3))
+    layer = _dropconnect(np.random.default_rng(0))
+    layer(x)
+    dx = layer.backward(dout)
+    dw, db = layer.weight.grad, layer.bias.grad
+
+    def output(z, w=None, b=None):
+        fresh = _dropconnect(np.random.default_rng(0))  # the same weights and the same mask
+        if w is not None:
+            fresh.weight.data[...] = w
+        if b is not None:
+            fresh.bias.data[...] = b
+        return fresh(z)
+
+    w0, b0 = layer.weight.data.copy(), layer.bias.data.copy()
+    assert rel_error(dx, numerical_gradient_array(output, x, dout)) < 1e-9
+    assert rel_error(dw, numerical_gradient_array(lambda w: output(x, w=w), w0, dout)) < 1e-9
+    assert rel_error(db, numerical_gradient_array(lambda b: output(x, b=b), b0, dout)) < 1e-9
+    dropped = layer._cache[2] == 0
+    assert dropped.any() and np.all(dw[dropped] == 0)  # a dropped weight gets no gradient
+
+
+def test_dropconnect_layer_is_unbiased_and_drops_a_fraction_p_of_the_weights():
+    layer = _dropconnect(np.random.default_rng(0), p=0.3)
+    x = np.random.default_rng(2).standard_normal((4, 6))
+    outputs, dropped = [], []
+    for _ in range(4000):
+        outputs.append(layer(x))
+        dropped.append(np.mean(layer._cache[2] == 0))  # the scaled mask of this call
+    outputs = np.stack(outputs)
+    std_error = outputs.std(axis=0) / np.sqrt(len(outputs))
+    assert np.all(np.abs(outputs.mean(axis=0) - layer.eval()(x)) < 5 * std_error)
+    assert np.mean(dropped) == pytest.approx(0.3, abs=0.01)
+
+
+def test_dropconnect_from_linear_shares_the_parameters_and_evaluates_as_the_linear_layer(rng):
+    linear = Linear(6, 3, rng)
+    layer = DropConnectLinear.from_linear(linear, 0.5, np.random.default_rng(0))
+    assert layer.weight is linear.weight and layer.bias is linear.bias
+    x = rng.standard_normal((4, 6))
+    np.testing.assert_array_equal(layer.eval()(x), linear.eval()(x))
+    assert repr(layer) == "DropConnectLinear(6, 3, p=0.5, bias=True)"
+    assert [name for name, _ in layer.named_parameters()] == ["weight", "bias"]
+    no_bias = DropConnectLinear.from_linear(Linear(6, 3, rng, bias=False), 0.5, rng)
+    assert no_bias.bias is None and no_bias(x).shape == (4, 3)
+
+
+def test_train_mlp_with_dropconnect_starts_from_the_plain_networks_weights(digits):
+    kwargs = {**SMALL, "sizes": (64, 16, 16, 10), "lr": 1e-12}
+    plain, _ = train_mlp(digits, 0, **kwargs)
+    connected, _ = train_mlp(digits, 0, dropconnect_prob=0.5, **kwargs)
+    kinds = [type(m).__name__ for m in connected.layers]
+    assert kinds == ["Linear", "ReLU", "DropConnectLinear", "ReLU", "DropConnectLinear"]
+    for w0, w1 in zip(plain.parameters(), connected.parameters(), strict=True):
+        np.testing.assert_allclose(w0.data, w1.data, atol=1e-9)
+
+
+# --- MaxNormSGD ---
+
+
+def test_max_norm_sgd_keeps_every_unit_in_the_ball_and_leaves_biases_alone(rng):
+    model = mlp((5, 8, 3), rng)
+    for param in model.parameters():
+        param.data *= 3.0
+    biases = [param.data.copy() for param in model.parameters() if not param.decay]
+    opt = MaxNormSGD(model.parameters(), lr=0.1, c=1.0, momentum=0.9)
+    for param in model.parameters():
+        param.grad = np.zeros_like(param.data)
+    opt.step()
+    for param in opt.constrained:
+        assert np.all(np.linalg.norm(param.data, axis=0) <= 1.0 + 1e-12)
+    assert len(opt.constrained) == 2 and all(param.data.ndim == 2 for param in opt.constrained)
+    for before, param in zip(biases, [param for param in model.parameters() if not param.decay], strict=True):
+        np.testing.assert_array_equal(before, param.data)
+
+
+def test_max_norm_sgd_with_a_radius_never_reached_is_plain_sgd(digits):
+    plain, _ = train_mlp(digits, 0, drop_prob=0.5, **SMALL)
+    loose, _ = train_mlp(digits, 0, drop_prob=0.5, max_norm=1e6, **SMALL)
+    tight, _ = train_mlp(digits, 0, drop_prob=0.5, max_norm=0.5, **SMALL)
+    for a, b in zip(plain.parameters(), loose.parameters(), strict=True):
+        np.testing.assert_array_equal(a.data, b.data)
+    weights = [param.data for param in tight.parameters() if param.data.ndim == 2]
+    assert all(np.all(np.linalg.norm(w, axis=0) <= 0.5 + 1e-12) for w in weights)
+
+
+# --- ensemble members and bootstrap resamples ---
+
+
+def test_member_zero_is_the_seed_and_other_members_are_independent_streams():
+    from regcode.seeds import streams
+
+    for a, b in zip(member_streams(3, 0), streams(3), strict=True):
+        assert a.random() == b.random()
+    draws = {k: [g.random() for g in member_streams(3, k)] for k in range(4)}
+    flat = [value for values in draws.values() for value in values]
+    assert len(set(flat)) == len(flat)  # 16 streams, no two alike
+    assert [g.random() for g in member_streams(3, 2)] == draws[2]  # reproducible
+
+
+def test_bootstrap_indices_draw_with_replacement_about_63_percent_distinct():
+    idx = bootstrap_indices(200, 0, 0)
+    assert idx.shape == (200,) and idx.min() >= 0 and idx.max() < 200
+    np.testing.assert_array_equal(idx, bootstrap_indices(200, 0, 0))
+    assert not np.array_equal(idx, bootstrap_indices(200, 0, 1))
+    distinct = [len(np.unique(bootstrap_indices(200, 0, k))) / 200 for k in range(200)]
+    expected = 1 - (1 - 1 / 200) ** 200
+    assert np.mean(distinct) == pytest.approx(expected, abs=0.01)
+
+
+def test_train_mlp_members_and_bootstrap(digits):
+    base, _ = train_mlp(digits, 0, **SMALL)
+    first, _ = train_mlp(digits, 0, member=0, **SMALL)
+    second, _ = train_mlp(digits, 0, member=1, **SMALL)
+    bagged, _ = train_mlp(digits, 0, member=1, bootstrap=True, **SMALL)
+    for a, b in zip(base.parameters(), first.parameters(), strict=True):
+        np.testing.assert_array_equal(a.data, b.data)
+    assert not np.allclose(base.layers[0].weight.data, second.layers[0].weight.data)
+    assert not np.allclose(second.layers[0].weight.data, bagged.layers[0].weight.data)
+    # The same member, resampled: the same initial weights (a negligible step changes nothing else).
+    kwargs = {**SMALL, "lr": 1e-12}
+    still, _ = train_mlp(digits, 0, member=1, **kwargs)
+    still_bagged, _ = train_mlp(digits, 0, member=1, bootstrap=True, **kwargs)
+    np.testing.assert_allclose(still.layers[0].weight.data, still_bagged.layers[0].weight.data, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda d: GaussianDropout(1.0, np.random.default_rng(0)), ValueError, "p"),
+        (lambda d: GaussianDropout(0.5, 0), TypeError, "rng"),
+        (lambda d: GaussianDropout(0.5, np.random.default_rng(0))(np.arange(3)), TypeError, "x"),
+        (lambda d: DropConnectLinear(3, 2, np.random.default_rng(0), p=1.0, mask_rng=None), ValueError, "p"),
+        (
+            lambda d: DropConnectLinear(3, 2, np.random.default_rng(0), p=0.5, mask_rng=1),
+            TypeError,
+            "mask_rng",
+        ),
+        (
+            lambda d: DropConnectLinear.from_linear("linear", 0.5, np.random.default_rng(0)),
+            TypeError,
+            "layer",
+        ),
+        (lambda d: _dropconnect(np.random.default_rng(0))(np.ones((2, 5))), ValueError, "x"),
+        (
+            lambda d: MaxNormSGD(mlp((3, 2), np.random.default_rng(0)).parameters(), 0.1, c=0),
+            ValueError,
+            "c",
+        ),
+        (lambda d: member_streams(0, -1), ValueError, "member"),
+        (lambda d: member_streams("0", 1), TypeError, "seed"),
+        (lambda d: bootstrap_indices(0, 0, 0), ValueError, "n_samples"),
+        (lambda d: bootstrap_indices(10, 0, 1.5), TypeError, "member"),
+        (lambda d: train_mlp(d, 0, dropconnect_prob=1.0), ValueError, "dropconnect_prob"),
+        (lambda d: train_mlp(d, 0, max_norm=-1.0), ValueError, "max_norm"),
+        (lambda d: train_mlp(d, 0, member=-1), ValueError, "member"),
+        (lambda d: train_mlp(d, 0, bootstrap=1), TypeError, "bootstrap"),
+    ],
+)
+def test_variants_and_ensembles_reject_bad_input_naming_the_argument(digits, call, error, match):
+    with pytest.raises(error, match=f"^{match}"):
+        call(digits)
