@@ -342,7 +342,7 @@ def fit_temperature(logits, y, *, min_temperature=0.05, max_temperature=20.0, rt
     >>> import numpy as np
     >>> logits = np.array([[2.0, 0.0], [0.0, 2.0], [2.0, 0.0], [0.0, 2.0]])
     >>> round(fit_temperature(logits, np.array([0, 1, 0, 0])), 3)  # 3 of 4 right: p = 0.75 = sigmoid(2 / T)
-    1.820
+    1.82
     """
     logits = check_array(logits, "logits", ndim=2, min_rows=1)
     y = check_labels(y, "y", logits.shape[0], logits.shape[1])
