@@ -20,6 +20,11 @@ parameter groups (dicts with a ``"params"`` list and per-group options), as
 in PyTorch; :func:`decay_groups` builds groups that exempt biases and
 normalisation parameters from decay.
 
+The max-norm constraint (Srivastava et al., 2014) is a projection, not a
+penalty: :func:`max_norm_` rescales every unit's incoming weights into a ball,
+and :class:`MaxNormSGD` is SGD whose every step ends with that projection
+(chapters 2 and 3).
+
 Every update keeps the dtype of ``theta``: float32 parameters are updated in
 float32 arithmetic (the bias corrections are Python floats, which numpy does
 not let promote an array).
@@ -552,3 +557,61 @@ def max_norm_(params, c):
         norms = np.sqrt(np.sum(p.data * p.data, axis=0))
         with np.errstate(divide="ignore"):
             p.data *= np.minimum(1.0, c / norms).astype(p.data.dtype, copy=False)
+
+
+class MaxNormSGD(SGD):
+    r"""SGD that projects every weight matrix onto the max-norm constraint after every step.
+
+    One :meth:`step` is the :class:`SGD` step (momentum and
+    weight decay included), then :func:`max_norm_` on every 2-D
+    parameter: each unit's incoming weights :math:`w_k` (a column of an
+    (in_features, out_features) matrix) become
+    :math:`w_k \min(1, c / \lVert w_k\rVert)`. Biases and normalisation
+    parameters (1-D) are not constrained. The projection must follow every
+    step; a ``fit`` callback runs once per epoch, too rarely.
+
+    Parameters
+    ----------
+    params : list of Parameter or of parameter-group dicts
+    lr : float > 0
+    c : float > 0
+        The radius of every unit's ball.
+    momentum : float >= 0
+    weight_decay : float >= 0
+    dtype : float32 or float64, optional
+        If given, every parameter must have this dtype.
+
+    Attributes
+    ----------
+    c : float
+    constrained : list of Parameter
+        The 2-D parameters that are projected.
+
+    Raises
+    ------
+    TypeError
+        If ``c`` is not a real number (and as :class:`SGD`).
+    ValueError
+        If ``c <= 0`` (and as :class:`SGD`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from regcode.layers import Parameter
+    >>> w = Parameter(np.array([[3.0, 0.3], [4.0, 0.4]]))  # column norms 5 and 0.5
+    >>> opt = MaxNormSGD([w], lr=0.1, c=1.0)
+    >>> w.grad = np.zeros((2, 2))
+    >>> opt.step()
+    >>> np.linalg.norm(w.data, axis=0).round(6).tolist()
+    [1.0, 0.5]
+    """
+
+    def __init__(self, params, lr, c, momentum=0.0, weight_decay=0.0, *, dtype=None):
+        super().__init__(params, lr, momentum=momentum, weight_decay=weight_decay, dtype=dtype)
+        self.c = check_scalar(c, "c", low=0, low_inclusive=False)
+        self.constrained = [p for p in self.parameters() if p.data.ndim == 2]
+
+    def step(self):
+        """The SGD step, then the projection of every weight matrix onto the max-norm balls."""
+        super().step()
+        max_norm_(self.constrained, self.c)

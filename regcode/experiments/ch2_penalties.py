@@ -7,9 +7,9 @@ chapter 2 builds around them to show a point: :func:`lasso_gd` (subgradient
 against proximal steps), :func:`cross_validate` (k-fold choice of lambda),
 :func:`noisy_input_loss` and :func:`noisy_input_gd` (training with input
 noise is ridge regression), and :func:`train_digits_mlp` with
-:func:`digits_scores`, :func:`scale_invariant_weights` and :class:`MaxNormSGD`
-(weight decay, L1, data augmentation, max-norm, Adam + L2, AdamW and batch
-norm on a small-data digits network).
+:func:`digits_scores` and :func:`scale_invariant_weights` (weight decay, L1,
+data augmentation, max-norm, Adam + L2, AdamW and batch norm on a small-data
+digits network).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from ..data import Split, augment_digits, kfold_indices
 from ..layers import BatchNorm1d, Linear, Sequential, mlp
 from ..linear_model import _check_lams, _check_xy, lasso_path, ridge
 from ..losses import softmax, softmax_cross_entropy
-from ..optim import SGD, Adam, AdamW, decay_groups, max_norm_
+from ..optim import SGD, Adam, AdamW, MaxNormSGD, decay_groups
 from ..penalties import soft_threshold
 from ..seeds import Streams
 from ..train import History, ParameterPenalty, fit, predict
@@ -399,64 +399,6 @@ def scale_invariant_weights(model):
     ]
 
 
-class MaxNormSGD(SGD):
-    r"""SGD that projects every weight matrix onto the max-norm constraint after every step.
-
-    One :meth:`step` is the :class:`regcode.optim.SGD` step (momentum and
-    weight decay included), then :func:`regcode.optim.max_norm_` on every 2-D
-    parameter: each unit's incoming weights :math:`w_k` (a column of an
-    (in_features, out_features) matrix) become
-    :math:`w_k \min(1, c / \lVert w_k\rVert)`. Biases and normalisation
-    parameters (1-D) are not constrained. The projection must follow every
-    step; a ``fit`` callback runs once per epoch, too rarely.
-
-    Parameters
-    ----------
-    params : list of Parameter or of parameter-group dicts
-    lr : float > 0
-    c : float > 0
-        The radius of every unit's ball.
-    momentum : float >= 0
-    weight_decay : float >= 0
-    dtype : float32 or float64, optional
-        If given, every parameter must have this dtype.
-
-    Attributes
-    ----------
-    c : float
-    constrained : list of Parameter
-        The 2-D parameters that are projected.
-
-    Raises
-    ------
-    TypeError
-        If ``c`` is not a real number (and as :class:`regcode.optim.SGD`).
-    ValueError
-        If ``c <= 0`` (and as :class:`regcode.optim.SGD`).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from regcode.layers import Parameter
-    >>> w = Parameter(np.array([[3.0, 0.3], [4.0, 0.4]]))  # column norms 5 and 0.5
-    >>> opt = MaxNormSGD([w], lr=0.1, c=1.0)
-    >>> w.grad = np.zeros((2, 2))
-    >>> opt.step()
-    >>> np.linalg.norm(w.data, axis=0).round(6).tolist()
-    [1.0, 0.5]
-    """
-
-    def __init__(self, params, lr, c, momentum=0.0, weight_decay=0.0, *, dtype=None):
-        super().__init__(params, lr, momentum=momentum, weight_decay=weight_decay, dtype=dtype)
-        self.c = check_scalar(c, "c", low=0, low_inclusive=False)
-        self.constrained = [p for p in self.parameters() if p.data.ndim == 2]
-
-    def step(self):
-        """The SGD step, then the projection of every weight matrix onto the max-norm balls."""
-        super().step()
-        max_norm_(self.constrained, self.c)
-
-
 def train_digits_mlp(
     digits,
     rngs,
@@ -496,7 +438,7 @@ def train_digits_mlp(
     ``batchnorm=True``). With ``l1_first_layer`` > 0 an L1 penalty
     :math:`\lambda_1\sum|w|` on the first layer's weights joins the loss
     (:class:`regcode.train.ParameterPenalty`, a subgradient as autograd gives).
-    With ``max_norm=c`` the optimiser is :class:`MaxNormSGD`: every weight
+    With ``max_norm=c`` the optimiser is :class:`regcode.optim.MaxNormSGD`: every weight
     matrix is projected onto the max-norm balls of radius ``c`` after every step.
 
     With ``augment_shift`` > 0 (data augmentation) every epoch trains on the

@@ -11,9 +11,9 @@ around them:
   :func:`gal_weight_decay` gives the L2 strength that makes dropout training
   Gal & Ghahramani's approximate inference;
 - :class:`GaussianDropout` and :class:`DropConnectLinear` are layers around the
-  Gaussian-dropout and DropConnect kernels, and :class:`MaxNormSGD` is SGD with
-  the max-norm constraint after every step, so that :func:`train_mlp` can train
-  the variants and companions of dropout;
+  Gaussian-dropout and DropConnect kernels, so that :func:`train_mlp` can train
+  the variants of dropout, and its companion max-norm
+  (:class:`regcode.optim.MaxNormSGD`);
 - :func:`member_streams` and :func:`bootstrap_indices` give the members of a deep
   ensemble and of a bagged ensemble their own random streams and resamples;
 - :func:`mc_dropout_samples` and :func:`mc_dropout_predict` run a trained
@@ -39,7 +39,7 @@ from ..dropout import (
 )
 from ..layers import Dropout, Linear, Module, mlp
 from ..losses import half_mse, softmax_cross_entropy
-from ..optim import SGD, Adam, decay_groups, max_norm_
+from ..optim import SGD, Adam, MaxNormSGD, decay_groups
 from ..seeds import Streams, streams
 from ..train import ParameterPenalty, fit
 
@@ -345,62 +345,6 @@ class DropConnectLinear(Linear):
         return f"DropConnectLinear({self.in_features}, {self.out_features}, p={self.p}, bias={bias})"
 
 
-class MaxNormSGD(SGD):
-    r"""SGD followed, after every step, by the max-norm constraint on the weight matrices.
-
-    One :meth:`step` is the :class:`regcode.optim.SGD` step (momentum and weight
-    decay included), then :func:`regcode.optim.max_norm_` on every 2-D parameter
-    (the ``Linear`` weights; biases are left alone), so each unit's incoming
-    weight vector :math:`w_k` stays in the ball :math:`\lVert w_k \rVert_2 \le c`
-    (Srivastava et al., 2014, §5.1). A ``fit`` callback would run once per epoch,
-    which is too rarely.
-
-    Parameters
-    ----------
-    params : list of Parameter or of parameter-group dicts
-    lr : float > 0
-    c : float > 0
-        The radius of every unit's ball.
-    momentum : float >= 0
-    weight_decay : float >= 0
-    dtype : float32 or float64, optional
-
-    Attributes
-    ----------
-    c : float
-    constrained : list of Parameter
-        The 2-D parameters projected after every step.
-
-    Raises
-    ------
-    TypeError
-        If ``c`` is not a real number (and as :class:`regcode.optim.SGD`).
-    ValueError
-        If ``c <= 0`` (and as :class:`regcode.optim.SGD`).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from regcode.layers import Linear
-    >>> layer = Linear(3, 2, np.random.default_rng(0))
-    >>> opt = MaxNormSGD(layer.parameters(), lr=0.1, c=0.2)
-    >>> layer.weight.grad, layer.bias.grad = np.zeros((3, 2)), np.zeros(2)
-    >>> opt.step()
-    >>> np.round(np.linalg.norm(layer.weight.data, axis=0), 6)  # each unit's incoming weights
-    array([0.2, 0.2])
-    """
-
-    def __init__(self, params, lr, c, momentum=0.0, weight_decay=0.0, *, dtype=None):
-        super().__init__(params, lr, momentum, weight_decay, dtype=dtype)
-        self.c = check_scalar(c, "c", low=0, low_inclusive=False)
-        self.constrained = [p for p in self.parameters() if p.data.ndim == 2]
-
-    def step(self):
-        """One SGD step, then the projection of every weight matrix onto the max-norm ball."""
-        super().step()
-        max_norm_(self.constrained, self.c)
-
-
 # --- ensembles: independent members and bootstrap resamples ---------------------------------
 
 # Spawn keys under ``SeedSequence(seed)`` beside the four of :func:`regcode.seeds.streams` (0-3).
@@ -536,7 +480,7 @@ def train_mlp(
     layer), trained with :func:`regcode.train.fit` on the softmax cross-entropy by SGD with
     momentum; ``weight_decay`` is the L2 penalty :math:`\frac{\lambda}{2}\sum w^2` on the
     weights only (:func:`regcode.optim.decay_groups` spares the biases). ``max_norm``
-    adds the max-norm constraint after every step (:class:`MaxNormSGD`), and
+    adds the max-norm constraint after every step (:class:`regcode.optim.MaxNormSGD`), and
     ``dropconnect_prob`` turns every ``Linear`` after a hidden layer into a
     :class:`DropConnectLinear` with the same initial weights.
 
@@ -581,7 +525,7 @@ def train_mlp(
         layers whose inputs ``drop_prob`` would mask); 0: plain ``Linear`` layers.
     max_norm : float > 0, optional
         Radius :math:`c` of the max-norm constraint on every weight matrix, applied after
-        every step (:class:`MaxNormSGD`); ``None``: no constraint.
+        every step (:class:`regcode.optim.MaxNormSGD`); ``None``: no constraint.
     member : int >= 0
         Ensemble member: 0 uses the streams of ``seed``, :math:`k > 0` those of
         :func:`member_streams` (other initial weights, masks and batch order).

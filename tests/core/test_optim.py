@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from regcode.layers import BatchNorm1d, LayerNorm, Linear, Parameter, mlp
-from regcode.optim import SGD, Adam, AdamW, decay_groups
+from regcode.optim import SGD, Adam, AdamW, MaxNormSGD, decay_groups, max_norm_
 
 
 def param_with(data):
@@ -281,7 +281,6 @@ def test_in_place_step_and_functional_update_give_the_same_bits(cls, rng):
 
 
 def test_max_norm_projects_each_units_incoming_weights(rng):
-    from regcode.optim import max_norm_
 
     w = Parameter(rng.standard_normal((20, 6)) * np.array([0.01, 0.1, 1.0, 2.0, 5.0, 10.0]))
     before = w.data.copy()
@@ -296,10 +295,68 @@ def test_max_norm_projects_each_units_incoming_weights(rng):
 
 
 def test_max_norm_keeps_dtype_and_refuses_vectors():
-    from regcode.optim import max_norm_
 
     w = Parameter(np.full((3, 2), 2.0, dtype=np.float32))
     max_norm_([w], 1.0)
     assert w.data.dtype == np.float32
     with pytest.raises(ValueError, match=r"^params\[0\] must be a 2-D weight matrix"):
         max_norm_([Parameter(np.ones(3))], 1.0)
+
+
+# ---------------------------------------------------------------- MaxNormSGD
+
+
+def test_max_norm_sgd_is_the_sgd_step_then_the_projection():
+    rng = np.random.default_rng(0)
+    weight, bias = (
+        Parameter(rng.standard_normal((5, 4))),
+        Parameter(3 * np.ones(4), decay=False),
+    )
+    twin_w, twin_b = Parameter(weight.data.copy()), Parameter(bias.data.copy(), decay=False)
+    opt = MaxNormSGD([weight, bias], lr=0.1, c=0.8, momentum=0.9, weight_decay=0.01)
+    reference = SGD([twin_w, twin_b], lr=0.1, momentum=0.9, weight_decay=0.01)
+    for _ in range(3):
+        grads = rng.standard_normal((5, 4)), rng.standard_normal(4)
+        weight.grad, bias.grad = grads[0].copy(), grads[1].copy()
+        twin_w.grad, twin_b.grad = grads[0].copy(), grads[1].copy()
+        opt.step()
+        reference.step()
+        max_norm_([twin_w], 0.8)
+        np.testing.assert_array_equal(weight.data, twin_w.data)
+        np.testing.assert_array_equal(bias.data, twin_b.data)  # 1-D: not constrained
+        assert np.all(np.linalg.norm(weight.data, axis=0) <= 0.8 * (1 + 1e-12))
+    assert np.linalg.norm(bias.data) > 0.8
+    assert opt.constrained == [weight] and opt.c == 0.8
+
+
+def test_max_norm_sgd_leaves_units_inside_the_ball_alone():
+    w = Parameter(np.array([[0.3, 3.0], [0.4, 4.0]]))  # column norms 0.5 and 5
+    opt = MaxNormSGD([{"params": [w], "weight_decay": 0.0}], lr=0.1, c=1.0)
+    w.grad = np.zeros((2, 2))
+    opt.step()
+    np.testing.assert_allclose(w.data, [[0.3, 0.6], [0.4, 0.8]])
+
+
+def test_max_norm_sgd_bad_inputs():
+    with pytest.raises(ValueError, match="c must be in"):
+        MaxNormSGD([Parameter(np.ones((2, 2)))], lr=0.1, c=0.0)
+    with pytest.raises(TypeError, match="c must be a real number"):
+        MaxNormSGD([Parameter(np.ones((2, 2)))], lr=0.1, c="1")
+    with pytest.raises(ValueError, match="lr"):
+        MaxNormSGD([Parameter(np.ones((2, 2)))], lr=0.0, c=1.0)
+
+
+def test_max_norm_sgd_keeps_every_unit_in_the_ball_and_leaves_biases_alone(rng):
+    model = mlp((5, 8, 3), rng)
+    for param in model.parameters():
+        param.data *= 3.0
+    biases = [param.data.copy() for param in model.parameters() if not param.decay]
+    opt = MaxNormSGD(model.parameters(), lr=0.1, c=1.0, momentum=0.9)
+    for param in model.parameters():
+        param.grad = np.zeros_like(param.data)
+    opt.step()
+    for param in opt.constrained:
+        assert np.all(np.linalg.norm(param.data, axis=0) <= 1.0 + 1e-12)
+    assert len(opt.constrained) == 2 and all(param.data.ndim == 2 for param in opt.constrained)
+    for before, param in zip(biases, [param for param in model.parameters() if not param.decay], strict=True):
+        np.testing.assert_array_equal(before, param.data)

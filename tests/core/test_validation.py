@@ -219,7 +219,6 @@ CASES = [
         ValueError,
         "steps",
     ),
-    case(C2.MaxNormSGD, lambda: C2.MaxNormSGD([param((3, 2))], lr=0.1, c=0.0), ValueError, "c"),
     case(
         C2.train_digits_mlp,
         lambda: C2.train_digits_mlp(
@@ -307,7 +306,6 @@ CASES = [
     case(
         C3.DropConnectLinear, lambda: C3.DropConnectLinear.from_linear(net(), 0.5, rng()), TypeError, "layer"
     ),
-    case(C3.MaxNormSGD, lambda: C3.MaxNormSGD(net().parameters(), 0.1, c=0.0), ValueError, "c"),
     case(C3.member_streams, lambda: C3.member_streams(0, -1), ValueError, "member"),
     case(C3.bootstrap_indices, lambda: C3.bootstrap_indices(0, 0, 0), ValueError, "n_samples"),
     case(D.gaussian_dropout_forward, lambda: D.gaussian_dropout_forward(X, 1.0, rng()), ValueError, "p"),
@@ -624,6 +622,8 @@ CASES = [
         "weight_decay",
     ),
     case(O.max_norm_, lambda: O.max_norm_([param((3, 2))], c=0.0), ValueError, "c"),
+    case(O.MaxNormSGD, lambda: O.MaxNormSGD([param((3, 2))], lr=0.1, c=0.0), ValueError, "c"),
+    case(O.MaxNormSGD, lambda: O.MaxNormSGD([param((3, 2))], lr=0.1, c="1"), TypeError, "c"),
     case(O.max_norm_, lambda: O.max_norm_([np.ones((3, 2))], c=1.0), TypeError, "params[0]"),
     case(O.max_norm_, lambda: O.max_norm_([param((3,))], c=1.0), ValueError, "params[0]"),
     # ------------------------------------------------------------ train

@@ -4,7 +4,7 @@ Covers ``linear_model.penalized_loss``, ``ch2_penalties.lasso_gd``, ``ch2_penalt
 ``penalties.lam_from_gaussian_prior`` and ``penalties.lam_from_laplace_prior``, training with input
 noise (``noisy_input_loss``, ``noisy_input_gd``), the weight-decay identities the chapter states for
 SGD, Adam and AdamW, and the digits network of the chapter's second half (``train_digits_mlp`` with
-its data augmentation and max-norm options, ``MaxNormSGD``, ``digits_scores``,
+its data augmentation and max-norm options, ``digits_scores``,
 ``scale_invariant_weights``).
 """
 
@@ -513,47 +513,7 @@ def test_the_callback_runs_after_every_epoch(digits):
     assert epochs == [1, 2, 3]
 
 
-# --- max-norm: MaxNormSGD and train_digits_mlp(max_norm=...) --------------------------------------
-
-
-def test_max_norm_sgd_is_the_sgd_step_then_the_projection():
-    rng = np.random.default_rng(0)
-    weight, bias = (
-        layers.Parameter(rng.standard_normal((5, 4))),
-        layers.Parameter(3 * np.ones(4), decay=False),
-    )
-    twin_w, twin_b = layers.Parameter(weight.data.copy()), layers.Parameter(bias.data.copy(), decay=False)
-    opt = ch2.MaxNormSGD([weight, bias], lr=0.1, c=0.8, momentum=0.9, weight_decay=0.01)
-    reference = optim.SGD([twin_w, twin_b], lr=0.1, momentum=0.9, weight_decay=0.01)
-    for _ in range(3):
-        grads = rng.standard_normal((5, 4)), rng.standard_normal(4)
-        weight.grad, bias.grad = grads[0].copy(), grads[1].copy()
-        twin_w.grad, twin_b.grad = grads[0].copy(), grads[1].copy()
-        opt.step()
-        reference.step()
-        optim.max_norm_([twin_w], 0.8)
-        np.testing.assert_array_equal(weight.data, twin_w.data)
-        np.testing.assert_array_equal(bias.data, twin_b.data)  # 1-D: not constrained
-        assert np.all(np.linalg.norm(weight.data, axis=0) <= 0.8 * (1 + 1e-12))
-    assert np.linalg.norm(bias.data) > 0.8
-    assert opt.constrained == [weight] and opt.c == 0.8
-
-
-def test_max_norm_sgd_leaves_units_inside_the_ball_alone():
-    w = layers.Parameter(np.array([[0.3, 3.0], [0.4, 4.0]]))  # column norms 0.5 and 5
-    opt = ch2.MaxNormSGD([{"params": [w], "weight_decay": 0.0}], lr=0.1, c=1.0)
-    w.grad = np.zeros((2, 2))
-    opt.step()
-    np.testing.assert_allclose(w.data, [[0.3, 0.6], [0.4, 0.8]])
-
-
-def test_max_norm_sgd_bad_inputs():
-    with pytest.raises(ValueError, match="c must be in"):
-        ch2.MaxNormSGD([layers.Parameter(np.ones((2, 2)))], lr=0.1, c=0.0)
-    with pytest.raises(TypeError, match="c must be a real number"):
-        ch2.MaxNormSGD([layers.Parameter(np.ones((2, 2)))], lr=0.1, c="1")
-    with pytest.raises(ValueError, match="lr"):
-        ch2.MaxNormSGD([layers.Parameter(np.ones((2, 2)))], lr=0.0, c=1.0)
+# --- max-norm: train_digits_mlp(max_norm=...) with optim.MaxNormSGD ---------------------------
 
 
 def test_train_digits_mlp_with_max_norm_is_fit_with_max_norm_sgd(digits):
@@ -562,7 +522,7 @@ def test_train_digits_mlp_with_max_norm_is_fit_with_max_norm_sgd(digits):
         assert np.all(np.linalg.norm(layer.weight.data, axis=0) <= 0.5 * (1 + 1e-12))
     rngs = streams(0)
     expected = layers.mlp((64, 16, 16, 10), rngs.init)
-    opt = ch2.MaxNormSGD(optim.decay_groups(expected.parameters(), 0.0), lr=0.05, c=0.5, momentum=0.9)
+    opt = optim.MaxNormSGD(optim.decay_groups(expected.parameters(), 0.0), lr=0.05, c=0.5, momentum=0.9)
     hist = train.fit(
         expected, losses.softmax_cross_entropy, opt, digits.X_train, digits.y_train,
         epochs=3, batch_size=16, rng=rngs.batches,

@@ -18,7 +18,6 @@ from regcode.dropout import dropout_backward, dropout_forward, dropout_mask
 from regcode.experiments.ch3_dropout import (
     DropConnectLinear,
     GaussianDropout,
-    MaxNormSGD,
     bootstrap_indices,
     dropout_backward_resampled,
     dropout_backward_unmasked,
@@ -523,23 +522,7 @@ def test_train_mlp_with_dropconnect_starts_from_the_plain_networks_weights(digit
         np.testing.assert_allclose(w0.data, w1.data, atol=1e-9)
 
 
-# --- MaxNormSGD ---
-
-
-def test_max_norm_sgd_keeps_every_unit_in_the_ball_and_leaves_biases_alone(rng):
-    model = mlp((5, 8, 3), rng)
-    for param in model.parameters():
-        param.data *= 3.0
-    biases = [param.data.copy() for param in model.parameters() if not param.decay]
-    opt = MaxNormSGD(model.parameters(), lr=0.1, c=1.0, momentum=0.9)
-    for param in model.parameters():
-        param.grad = np.zeros_like(param.data)
-    opt.step()
-    for param in opt.constrained:
-        assert np.all(np.linalg.norm(param.data, axis=0) <= 1.0 + 1e-12)
-    assert len(opt.constrained) == 2 and all(param.data.ndim == 2 for param in opt.constrained)
-    for before, param in zip(biases, [param for param in model.parameters() if not param.decay], strict=True):
-        np.testing.assert_array_equal(before, param.data)
+# --- max-norm: train_mlp(max_norm=...) ---
 
 
 def test_max_norm_sgd_with_a_radius_never_reached_is_plain_sgd(digits):
@@ -610,11 +593,6 @@ def test_train_mlp_members_and_bootstrap(digits):
             "layer",
         ),
         (lambda d: _dropconnect(np.random.default_rng(0))(np.ones((2, 5))), ValueError, "x"),
-        (
-            lambda d: MaxNormSGD(mlp((3, 2), np.random.default_rng(0)).parameters(), 0.1, c=0),
-            ValueError,
-            "c",
-        ),
         (lambda d: member_streams(0, -1), ValueError, "member"),
         (lambda d: member_streams("0", 1), TypeError, "seed"),
         (lambda d: bootstrap_indices(0, 0, 0), ValueError, "n_samples"),
