@@ -9,9 +9,12 @@ evaluation dropout is the identity.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ._validation import check_array, check_dtype, check_rng, check_scalar
+from .affine import AffineCache, affine_backward, affine_forward
 
 
 def _check_p(p):
@@ -224,6 +227,13 @@ def gaussian_dropout_backward(dout, cache):
     return dropout_backward(dout, cache)
 
 
+class DropConnectCache(NamedTuple):
+    """What :func:`dropconnect_backward` needs from the forward pass."""
+
+    affine: AffineCache  # the affine layer with the masked weights M * W / (1 - p)
+    mask: np.ndarray | None  # the scaled mask M / (1 - p), None in evaluation or when p = 0
+
+
 def dropconnect_forward(x, w, b, p, rng, train=True):
     r"""A fully connected layer with DropConnect (Wan et al., 2013): dropout on the weights.
 
@@ -251,36 +261,27 @@ def dropconnect_forward(x, w, b, p, rng, train=True):
     Returns
     -------
     out : ndarray of shape (N, K)
-    cache : tuple
-        ``(x, masked_w, mask, has_bias)`` for :func:`dropconnect_backward`; ``mask`` is
+    cache : DropConnectCache
+        ``(affine, mask)`` for :func:`dropconnect_backward`: the
+        :class:`regcode.affine.AffineCache` of :math:`x\,(M \odot W)/(1-p) + b` and
         the scaled mask :math:`M/(1-p)` (``None`` in evaluation or when ``p = 0``).
 
     Examples
     --------
     >>> import numpy as np
-    >>> out, (_, masked_w, _, _) = dropconnect_forward(np.ones((1, 4)), np.ones((4, 1)), None, p=0.5,
-    ...                                                rng=np.random.default_rng(0))
-    >>> masked_w.ravel(), out  # one of the four weights kept, scaled by 1 / (1 - p) = 2
+    >>> out, cache = dropconnect_forward(np.ones((1, 4)), np.ones((4, 1)), None, p=0.5,
+    ...                                  rng=np.random.default_rng(0))
+    >>> cache.affine.w.ravel(), out  # one of the four weights kept, scaled by 1 / (1 - p) = 2
     (array([2., 0., 0., 0.]), array([[2.]]))
     """
-    x = check_array(x, "x", ndim=2)
     w = check_array(w, "w", ndim=2)
-    if w.shape[0] != x.shape[1]:
-        raise ValueError(f"w must have {x.shape[1]} rows (the columns of x), got shape {w.shape}")
-    if b is not None:
-        b = check_array(b, "b", ndim=1)
-        if b.shape != (w.shape[1],):
-            raise ValueError(f"b must have shape ({w.shape[1]},) to match w {w.shape}, got {b.shape}")
     p = _check_p(p)
     mask = None
     if train and p > 0.0:
         check_rng(rng)
         mask = _mask(w.shape, p, rng, w.dtype)
-    masked_w = w if mask is None else w * mask
-    out = x @ masked_w
-    if b is not None:
-        out += b
-    return out, (x, masked_w, mask, b is not None)
+    out, affine = affine_forward(x, w if mask is None else w * mask, b)  # checks x, b and the shapes
+    return out, DropConnectCache(affine, mask)
 
 
 def dropconnect_backward(dout, cache):
@@ -295,7 +296,7 @@ def dropconnect_backward(dout, cache):
     Parameters
     ----------
     dout : ndarray of shape (N, K)
-    cache : tuple from :func:`dropconnect_forward`
+    cache : DropConnectCache from :func:`dropconnect_forward`
 
     Returns
     -------
@@ -303,12 +304,7 @@ def dropconnect_backward(dout, cache):
     dw : ndarray of shape (D, K)
     db : ndarray of shape (K,), or None without a bias
     """
-    x, masked_w, mask, has_bias = cache
-    dout = check_array(dout, "dout", ndim=2)
-    expected = (x.shape[0], masked_w.shape[1])
-    if dout.shape != expected:
-        raise ValueError(f"dout must have shape {expected} (the forward output), got {dout.shape}")
-    dw = x.T @ dout
-    if mask is not None:
-        dw *= mask
-    return dout @ masked_w.T, dw, (dout.sum(axis=0) if has_bias else None)
+    dx, dw, db = affine_backward(dout, cache.affine)  # the affine gradients with the masked weights
+    if cache.mask is not None:
+        dw *= cache.mask  # then the chain rule through M / (1 - p): a dropped weight gets no gradient
+    return dx, dw, db

@@ -446,6 +446,11 @@ class Dropout(Module):
     rng : numpy.random.Generator
     """
 
+    # The noise, as a forward/backward pair of kernels: a subclass with other
+    # noise swaps in its own pair (chapter 3's GaussianDropout).
+    _forward_kernel = staticmethod(_dropout_forward)
+    _backward_kernel = staticmethod(_dropout_backward)
+
     def __init__(self, p, rng):
         super().__init__()
         self.p = check_scalar(p, "p", low=0, high=1, high_inclusive=False)
@@ -468,7 +473,7 @@ class Dropout(Module):
         out : ndarray, same shape and dtype as ``x``
         """
         x = check_array(x, "x", allow_nonfinite=True)
-        out, self._cache = _dropout_forward(x, self.p, self.rng, self.training)
+        out, self._cache = self._forward_kernel(x, self.p, self.rng, self.training)
         self._forward_done = True
         return out
 
@@ -491,11 +496,11 @@ class Dropout(Module):
             If :meth:`forward` has not been called.
         """
         if not self._forward_done:
-            raise RuntimeError("Dropout.backward called before forward")
-        return _dropout_backward(dout, self._cache)
+            raise RuntimeError(f"{type(self).__name__}.backward called before forward")
+        return self._backward_kernel(dout, self._cache)
 
     def __repr__(self):
-        return f"Dropout(p={self.p})"
+        return f"{type(self).__name__}(p={self.p})"
 
 
 class BatchNorm1d(Module):

@@ -157,7 +157,8 @@ class GaussianDropout(Dropout):
     multiplied by independent noise of mean 1 and variance :math:`p/(1-p)`, the mean
     and variance of inverted dropout's scaled mask :math:`m/(1-p)`; in evaluation the
     layer is the identity. It is a :class:`regcode.layers.Dropout` with another noise
-    (same ``p``, ``rng`` and modes), so ``train_mlp(..., dropout_layer=GaussianDropout)``
+    (same ``p``, ``rng``, modes, ``forward`` and ``backward``; only the pair of
+    kernels differs), so ``train_mlp(..., dropout_layer=GaussianDropout)``
     trains a network with it and :func:`mc_dropout_samples` samples its noise.
 
     Parameters
@@ -178,43 +179,8 @@ class GaussianDropout(Dropout):
     True
     """
 
-    def forward(self, x):
-        """Multiply ``x`` by fresh noise :math:`N(1, p/(1-p))` (training mode); the identity in evaluation.
-
-        Parameters
-        ----------
-        x : ndarray of any shape, e.g. (N, D)
-
-        Returns
-        -------
-        out : ndarray, same shape and dtype as ``x``
-        """
-        out, self._cache = gaussian_dropout_forward(x, self.p, self.rng, self.training)
-        self._forward_done = True
-        return out
-
-    def backward(self, dout):
-        """The gradient through the noise of the last forward pass.
-
-        Parameters
-        ----------
-        dout : ndarray, same shape as the input of the last :meth:`forward`
-
-        Returns
-        -------
-        dx : ndarray, same shape as ``dout``
-
-        Raises
-        ------
-        RuntimeError
-            If :meth:`forward` has not been called.
-        """
-        if not self._forward_done:
-            raise RuntimeError("GaussianDropout.backward called before forward")
-        return gaussian_dropout_backward(dout, self._cache)
-
-    def __repr__(self):
-        return f"GaussianDropout(p={self.p})"
+    _forward_kernel = staticmethod(gaussian_dropout_forward)
+    _backward_kernel = staticmethod(gaussian_dropout_backward)
 
 
 class DropConnectLinear(Linear):

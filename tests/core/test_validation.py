@@ -55,6 +55,7 @@ EXEMPT = {
     DA.Split,  # a dataclass the loaders return
     C2.CVResult,  # a dataclass cross_validate returns
     A.AffineCache,  # a NamedTuple affine_forward returns
+    D.DropConnectCache,  # a NamedTuple dropconnect_forward returns
     S.Streams,  # a NamedTuple streams returns
     S.Summary,  # a NamedTuple summarize returns
     L.ConvergenceWarning,  # a warning category, raised by the lasso solvers

@@ -483,7 +483,7 @@ def test_dropconnect_layer_passes_the_gradient_check(rng):
     assert rel_error(dx, numerical_gradient_array(output, x, dout)) < 1e-9
     assert rel_error(dw, numerical_gradient_array(lambda w: output(x, w=w), w0, dout)) < 1e-9
     assert rel_error(db, numerical_gradient_array(lambda b: output(x, b=b), b0, dout)) < 1e-9
-    dropped = layer._cache[2] == 0
+    dropped = layer._cache.mask == 0
     assert dropped.any() and np.all(dw[dropped] == 0)  # a dropped weight gets no gradient
 
 
@@ -493,7 +493,7 @@ def test_dropconnect_layer_is_unbiased_and_drops_a_fraction_p_of_the_weights():
     outputs, dropped = [], []
     for _ in range(4000):
         outputs.append(layer(x))
-        dropped.append(np.mean(layer._cache[2] == 0))  # the scaled mask of this call
+        dropped.append(np.mean(layer._cache.mask == 0))  # the scaled mask of this call
     outputs = np.stack(outputs)
     std_error = outputs.std(axis=0) / np.sqrt(len(outputs))
     assert np.all(np.abs(outputs.mean(axis=0) - layer.eval()(x)) < 5 * std_error)
