@@ -9,6 +9,7 @@ test data leaks into training.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -286,6 +287,15 @@ def split_standardize(
     )
 
 
+@functools.cache
+def _digits_arrays():
+    """The 1,797 digits as float64 images and int64 labels, read once per process (read-only)."""
+    bunch = sklearn.datasets.load_digits()
+    X, y = bunch.data.astype(np.float64), bunch.target.astype(np.int64)
+    X.flags.writeable = y.flags.writeable = False
+    return X, y
+
+
 def load_digits(rng, *, n_train=None, val_size=0.2, test_size=0.2, dtype=np.float64):
     """The 8x8 handwritten digits, split and standardised.
 
@@ -322,10 +332,10 @@ def load_digits(rng, *, n_train=None, val_size=0.2, test_size=0.2, dtype=np.floa
     >>> data.X_train.shape, data.X_val.shape, data.X_test.shape
     ((200, 64), (360, 64), (360, 64))
     """
-    bunch = sklearn.datasets.load_digits()
+    X, y = _digits_arrays()
     return split_standardize(
-        bunch.data.astype(np.float64),
-        bunch.target.astype(np.int64),
+        X,
+        y,
         rng,
         val_size=val_size,
         test_size=test_size,

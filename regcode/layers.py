@@ -71,6 +71,10 @@ class Parameter:
         """
         self.grad = grad if self.grad is None else self.grad + grad
 
+    def __getstate__(self):
+        """What pickling keeps: the value and the decay flag, not the last gradient (as ``zero_grad``)."""
+        return {**self.__dict__, "grad": None}
+
     def __repr__(self):
         return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype}, decay={self.decay})"
 
@@ -94,6 +98,20 @@ class Module:
 
     def __init__(self):
         self.training = True
+
+    def __getstate__(self):
+        """What pickling keeps: the parameters, buffers and settings, not the last forward pass's cache.
+
+        A trained model sent back from a worker process (:func:`regcode.seeds.run_seeds`)
+        then costs its weights, not also the activations of its last batch; after
+        unpickling, ``backward`` needs a new ``forward``, as after ``__init__``.
+        """
+        state = self.__dict__.copy()
+        if "_cache" in state:
+            state["_cache"] = None
+        if "_forward_done" in state:
+            state["_forward_done"] = False
+        return state
 
     def __call__(self, x):
         """Check ``x`` (float, finite) at the public boundary, then run :meth:`forward`.

@@ -463,3 +463,24 @@ def test_mlp_dropout_masks_do_not_move_the_initial_weights_or_each_other():
 def test_mlp_error_names_the_bad_size():
     with pytest.raises(ValueError, match=r"^sizes\[1\] must be >= 1, got 0"):
         mlp((5, 0, 2), np.random.default_rng(0))
+
+
+def test_a_pickled_model_keeps_its_weights_and_buffers_but_not_the_last_forward_cache():
+    import pickle
+
+    rng = np.random.default_rng(0)
+    model = mlp((4, 8, 8, 3), rng, drop_prob=0.5, batchnorm=True, dropout_rng=np.random.default_rng(1))
+    x = rng.standard_normal((16, 4))
+    model.forward(x)  # training mode: every layer keeps a cache
+    copy = pickle.loads(pickle.dumps(model))
+    for (name, a), (_, b) in zip(model.state_dict().items(), copy.state_dict().items(), strict=True):
+        np.testing.assert_array_equal(a, b, err_msg=name)
+    assert all(getattr(layer, "_cache", None) is None for layer in copy.layers)
+    cached = [layer for layer in model.layers if hasattr(layer, "_cache")]
+    assert all(layer._cache is not None for layer in cached)
+    model.backward(np.ones((16, 3)))
+    assert all(p.grad is not None for p in model.parameters())
+    assert all(p.grad is None for p in pickle.loads(pickle.dumps(model)).parameters())  # as after zero_grad
+    with pytest.raises(RuntimeError, match="before forward"):
+        copy.backward(np.ones((16, 3)))
+    np.testing.assert_array_equal(copy.eval()(x), model.eval()(x))

@@ -44,6 +44,32 @@ def test_run_seeds_equals_the_loop_bit_for_bit_whatever_n_jobs():
             np.testing.assert_array_equal(w, w_loop)
 
 
+def test_run_seeds_with_settings_is_one_row_per_seed_bit_for_bit_whatever_n_jobs():
+    probs = (0.0, 0.2, 0.5)
+    loop = [[train_once(s, p) for p in probs] for s in range(3)]
+    for n_jobs in (1, 2):
+        got = run_seeds(train_once, range(3), settings=probs, n_jobs=n_jobs)
+        assert len(got) == 3 and all(len(row) == len(probs) for row in got)
+        for row, row_loop in zip(got, loop, strict=True):
+            for (loss, w), (loss_loop, w_loop) in zip(row, row_loop, strict=True):
+                assert loss == loss_loop
+                np.testing.assert_array_equal(w, w_loop)
+    assert loop[0][0][0] != loop[0][2][0]  # the settings differ: a mix-up of rows and columns would show
+
+
+def test_workers_started_ahead_give_the_same_results():
+    import regcode.seeds as seeds
+
+    loop = [train_once(s) for s in range(3)]
+    seeds.start_workers(n_jobs=2)
+    assert seeds._warm_up is not None
+    got = run_seeds(train_once, range(3), n_jobs=2)  # waits for the warm-up, then reuses its workers
+    assert not seeds._warm_up.is_alive()
+    assert [loss for loss, _ in got] == [loss for loss, _ in loop]
+    seeds.start_workers(n_jobs=2)  # a second call starts nothing
+    assert not seeds._warm_up.is_alive()
+
+
 def test_changing_the_dropout_probability_changes_nothing_else():
     # Same seed, p = 0 and p = 0.5: the same data, initial weights and batch order.
     rngs_a, rngs_b = streams(0), streams(0)
