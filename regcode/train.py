@@ -42,6 +42,9 @@ class History:
         Accuracy on the validation set (empty for regression or without validation data).
     penalty : list of float
         Value of the ``penalty`` of :func:`fit` (empty without one).
+    epochs_run : int or None
+        Set by ``fit(..., every_epoch=False)``, whose lists hold the scores after
+        the last epoch only; ``None`` when there is one entry per epoch.
     best_epoch : int or None
         1-based epoch with the lowest validation loss.
     stopped_early : bool
@@ -58,11 +61,12 @@ class History:
     best_epoch: int | None = None
     stopped_early: bool = False
     diverged: bool = False
+    epochs_run: int | None = None
 
     @property
     def epochs(self):
         """Number of epochs run."""
-        return len(self.train_loss)
+        return len(self.train_loss) if self.epochs_run is None else self.epochs_run
 
 
 class ParameterPenalty:
@@ -362,6 +366,7 @@ def fit(
     restore_best=True,
     penalty=None,
     callback=None,
+    every_epoch=True,
 ):
     """Train ``model`` with mini-batches; optionally stop early on the validation loss.
 
@@ -377,6 +382,11 @@ def fit(
 
     A run whose outputs become NaN or infinite stops and sets
     ``History.diverged``; the history holds the epochs before it.
+
+    With ``every_epoch=False`` the scores are measured once, after the last
+    epoch (an evaluation pass per epoch costs about a fifth of a small
+    network's training): the history then holds one entry per list, and
+    ``History.epochs`` still counts the epochs run.
 
     Parameters
     ----------
@@ -401,6 +411,9 @@ def fit(
     callback : callable, optional
         ``callback(epoch, model, history)`` after each epoch's metrics are
         recorded (``epoch`` is 1-based), e.g. to record weight norms.
+    every_epoch : bool
+        Record the scores after every epoch (learning curves, early stopping),
+        or only after the last one (``False``; not with ``patience``).
 
     Returns
     -------
@@ -444,6 +457,9 @@ def fit(
         y_val = check_targets(y_val, "y_val", X_val.shape[0])
     if patience is not None and not has_val:
         raise ValueError("patience needs validation data: pass X_val and y_val")
+    every_epoch = check_bool(every_epoch, "every_epoch")
+    if patience is not None and not every_epoch:
+        raise ValueError("every_epoch must be True with patience: early stopping scores every epoch")
     # The rule tracks the best epoch of every run; it stops the run only when patience is given.
     rule = EarlyStopping(1 if patience is None else patience, min_delta)
     restore_best = check_bool(restore_best, "restore_best")
@@ -465,16 +481,24 @@ def fit(
                 if penalty is not None:
                     last_penalty = penalty()
                 optimizer.step()
+        if not (every_epoch or epoch == epochs or history.diverged):
+            if callback is not None:
+                callback(epoch, model, history)
+            continue
         scores = None if history.diverged else _evaluate_if_finite(model, loss_fn, X_train, y_train)
         val_scores = _evaluate_if_finite(model, loss_fn, X_val, y_val) if has_val and scores else None
         if scores is None or (has_val and val_scores is None):
             history.diverged = True  # the weights after the last step give non-finite outputs
+            if not every_epoch:
+                history.epochs_run = epoch - 1
             break
         _record(history, scores, val_scores)
+        if not every_epoch:
+            history.epochs_run = epoch
         if penalty is not None:
             value = getattr(penalty, "value", None)
             history.penalty.append(float(value() if callable(value) else last_penalty))
-        if has_val:
+        if has_val and every_epoch:  # with scores after the last epoch only, there is no best epoch
             stop = rule.update(val_scores[0])
             history.best_epoch = rule.best_epoch
             if patience is not None and restore_best and rule.best_epoch == epoch:

@@ -379,9 +379,10 @@ def train_mlp(
         ``"sgd"``: plain :class:`regcode.optim.SGD`, no momentum, no weight
         decay: :math:`\\theta \\leftarrow \\theta - \\eta\\,\\hat g_B`.
     validation : bool
-        Record the validation loss and accuracy after every epoch (the
-        default). ``False`` skips them, which is faster; the training split
-        is still scored, and ``patience`` must then be ``None``.
+        Record the training and validation loss and accuracy after every
+        epoch (the default). ``False`` scores the training split after the
+        last epoch only (``fit(..., every_epoch=False)``), which is faster;
+        ``patience`` must then be ``None``.
 
     Returns
     -------
@@ -443,6 +444,7 @@ def train_mlp(
         rng=rngs.batches,
         X_val=data.X_val if validation else None,
         y_val=data.y_val if validation else None,
+        every_epoch=validation,
         patience=patience,
     )
     return model, history

@@ -476,8 +476,9 @@ def train_mlp(
     lr : float > 0
     momentum : float >= 0
     validation : bool
-        Record validation loss and accuracy after each epoch (costs a forward pass over
-        the validation set per epoch).
+        Record the training and validation loss and accuracy after each epoch
+        (learning curves). ``False``: the training scores after the last epoch
+        only (``fit(..., every_epoch=False)``), which saves an evaluation pass per epoch.
     input_drop_prob : float in [0, 1)
         Drop probability of a :class:`regcode.layers.Dropout` on the input pixels, placed
         before the first layer (0: none). With ``sizes=(d, k)`` and ``drop_prob=0`` the
@@ -504,7 +505,8 @@ def train_mlp(
     model : regcode.layers.Sequential
         The trained network (left in training mode).
     history : regcode.train.History
-        Training (and validation) loss and accuracy after each epoch, in evaluation mode
+        Training (and validation) loss and accuracy after each epoch (after the last one only
+        without ``validation``), in evaluation mode
         (the training metrics on the examples trained on: the resample with ``bootstrap``).
 
     Raises
@@ -563,6 +565,7 @@ def train_mlp(
         epochs=epochs,
         batch_size=batch_size,
         rng=rngs.batches,
+        every_epoch=validation,  # without learning curves, the scores after the last epoch only
         **val,
     )
     return model, history

@@ -9,6 +9,7 @@ from regcode.layers import Linear, Parameter, Sequential, mlp
 from regcode.losses import half_mse, softmax_cross_entropy
 from regcode.optim import SGD, Adam
 from regcode.penalties import l1_grad, l1_penalty, l2_grad, l2_penalty
+from regcode.seeds import streams
 from regcode.train import (
     EarlyStopping,
     ParameterPenalty,
@@ -436,3 +437,35 @@ def test_early_stopping_rule_counts_patience_from_the_last_improvement():
     decisions = [rule.update(loss) for loss in [1.0, 0.97, 0.9, 0.89, 0.88]]
     # 0.97 and 0.89 improve by less than min_delta: epochs 2 and 4 do not count.
     assert decisions == [False, False, False, False, True] and rule.best_epoch == 3
+
+
+def _every_epoch_run(every_epoch, **kwargs):
+    rngs = streams(0)
+    X = rngs.data.standard_normal((60, 3))
+    y = (X[:, 0] - X[:, 2] > 0).astype(np.int64)
+    model = mlp((3, 16, 2), rngs.init, drop_prob=0.2, dropout_rng=rngs.dropout)
+    history = fit(model, softmax_cross_entropy, SGD(model.parameters(), lr=0.1, momentum=0.9), X, y,
+                  epochs=6, batch_size=16, rng=rngs.batches, every_epoch=every_epoch, **kwargs)  # fmt: skip
+    return model, history
+
+
+def test_scores_after_the_last_epoch_only_are_the_last_entries_of_the_full_history():
+    calls = []
+    model_all, all_epochs = _every_epoch_run(True, X_val=np.ones((4, 3)), y_val=np.array([0, 1, 0, 1]))
+    model_last, last_only = _every_epoch_run(
+        False, X_val=np.ones((4, 3)), y_val=np.array([0, 1, 0, 1]), callback=lambda e, m, h: calls.append(e)
+    )
+    for (name, p), (_, q) in zip(model_all.named_parameters(), model_last.named_parameters(), strict=True):
+        np.testing.assert_array_equal(p.data, q.data, err_msg=name)  # evaluation draws nothing
+    for key in ("train_loss", "train_acc", "val_loss", "val_acc"):
+        assert getattr(last_only, key) == getattr(all_epochs, key)[-1:], key
+    assert last_only.epochs == all_epochs.epochs == 6 and last_only.epochs_run == 6
+    assert all_epochs.epochs_run is None and last_only.best_epoch is None
+    assert calls == [1, 2, 3, 4, 5, 6]
+
+
+def test_scores_after_the_last_epoch_only_exclude_early_stopping():
+    with pytest.raises(ValueError, match="every_epoch"):
+        _every_epoch_run(False, X_val=np.ones((4, 3)), y_val=np.array([0, 1, 0, 1]), patience=2)
+    with pytest.raises(TypeError, match="every_epoch"):
+        _every_epoch_run("no")
