@@ -339,6 +339,10 @@ class Linear(Module):
         Shape (out_features,), ``decay=False``.
     """
 
+    # The backward kernel for the cache of forward: a subclass with another forward kernel swaps
+    # in its pair (chapter 3's DropConnectLinear).
+    _backward_kernel = staticmethod(_affine_backward)
+
     def __init__(self, in_features, out_features, rng, *, weight_std=None, bias=True, dtype=np.float64):
         super().__init__()
         self.in_features = check_int(in_features, "in_features", low=1)
@@ -393,7 +397,7 @@ class Linear(Module):
             If :meth:`forward` has not been called.
         """
         self._require_forward(self._cache)
-        dx, dw, db = _affine_backward(dout, self._cache)
+        dx, dw, db = self._backward_kernel(dout, self._cache)
         self.weight.accumulate(dw)
         if self.bias is not None:
             self.bias.accumulate(db)

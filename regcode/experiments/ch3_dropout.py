@@ -223,6 +223,8 @@ class DropConnectLinear(Linear):
     True
     """
 
+    _backward_kernel = staticmethod(dropconnect_backward)  # Linear.backward with the masks of forward
+
     def __init__(
         self, in_features, out_features, rng, *, p, mask_rng, weight_std=None, bias=True, dtype=np.float64
     ):
@@ -282,29 +284,6 @@ class DropConnectLinear(Linear):
             x, self.weight.data, bias, self.p, self.mask_rng, self.training
         )
         return out
-
-    def backward(self, dout):
-        """Accumulate ``weight.grad`` (zero for dropped weights) and ``bias.grad``; return the input gradient.
-
-        Parameters
-        ----------
-        dout : ndarray of shape (N, out_features)
-
-        Returns
-        -------
-        dx : ndarray of shape (N, in_features)
-
-        Raises
-        ------
-        RuntimeError
-            If :meth:`forward` has not been called.
-        """
-        self._require_forward(self._cache)
-        dx, dw, db = dropconnect_backward(dout, self._cache)
-        self.weight.accumulate(dw)
-        if self.bias is not None:
-            self.bias.accumulate(db)
-        return dx
 
     def __repr__(self):
         bias = self.bias is not None
