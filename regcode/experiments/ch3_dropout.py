@@ -406,7 +406,7 @@ def train_mlp(
     *,
     drop_prob=0.0,
     weight_decay=0.0,
-    sizes=(64, 256, 256, 10),
+    sizes=(64, 128, 128, 10),
     epochs=40,
     lr=0.01,
     momentum=0.9,
