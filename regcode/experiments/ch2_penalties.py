@@ -414,7 +414,7 @@ def train_digits_mlp(
     max_norm=None,
     augment_shift=0,
     batchnorm=False,
-    hidden=(256, 256),
+    hidden=(128, 128),
     callback=None,
 ):
     r"""Build a ReLU MLP for the 8x8 digits with its optimiser and penalty, and train it with ``fit``.
