@@ -69,9 +69,14 @@ unit: $(STAMP)
 
 # REGCODE_STRICT_CHECKS=1: a claim of the prose that the results contradict fails its cell
 # (regcode.book.check); in a reader's session it only prints a note.
+# Two chapters at a time (pytest-xdist; --dist loadfile keeps each notebook in one kernel): a chapter
+# leaves a core idle while its own process draws figures, and the other chapter fills it. Outputs do
+# not depend on it; NBVAL_JOBS=0 runs the chapters one after the other.
+NBVAL_JOBS ?= 2
+NBVAL_PARALLEL := $(if $(filter 0,$(NBVAL_JOBS)),,-n $(NBVAL_JOBS) --dist loadfile)
 nbval: $(STAMP)
 	$(BIN)/python scripts/blas_info.py
-	REGCODE_STRICT_CHECKS=1 $(BIN)/python -m pytest $(NBVAL) $(CHAPTERS) -p no:randomly
+	REGCODE_STRICT_CHECKS=1 $(BIN)/python -m pytest $(NBVAL) $(NBVAL_PARALLEL) $(CHAPTERS) -p no:randomly
 
 # Re-execute chapters top to bottom in a fresh kernel and store their outputs.
 NB ?= $(CHAPTERS)
@@ -140,7 +145,7 @@ labs: $(STAMP)
 	$(BIN)/python scripts/labs.py build
 
 nbval-labs: $(STAMP)
-	REGCODE_STRICT_CHECKS=1 $(BIN)/python -m pytest $(NBVAL) $(LABS) -p no:randomly
+	REGCODE_STRICT_CHECKS=1 $(BIN)/python -m pytest $(NBVAL) $(NBVAL_PARALLEL) $(LABS) -p no:randomly
 
 # make grade SUBMISSIONS=folder [GRADES=file.csv] [GRADE_TIMEOUT=seconds per cell]
 GRADES ?= _build/labs/grades.csv
