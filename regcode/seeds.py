@@ -86,9 +86,21 @@ def _call_one_thread(fn, *args):
 
 _warm_up = None  # the thread of start_workers; run_seeds waits for it
 
+# What a worker needs to train the book's networks: the data (scikit-learn) and the training code.
+_WORKER_MODULES = ("regcode.data", "regcode.layers", "regcode.train")
+# The edges that draw and glue run in the notebook's process only: matplotlib would cost every
+# worker about a second of start-up for nothing.
+_PARENT_ONLY = ("regcode.plotting", "regcode.book")
+
+
+def _worker_modules():
+    """The modules a worker imports ahead: the training modules and the regcode modules imported here."""
+    imported = {name for name in sys.modules if name.split(".")[0] == "regcode"}
+    return sorted((imported | set(_WORKER_MODULES)) - set(_PARENT_ONLY))
+
 
 def _import(modules):
-    """A worker's first task: import the modules the notebook has imported (numpy, scikit-learn, regcode)."""
+    """A worker's first task: import the modules it will need (numpy, scikit-learn, regcode)."""
     for name in modules:
         importlib.import_module(name)
 
@@ -97,11 +109,14 @@ def start_workers(n_jobs=None):
     """Start the worker processes of :func:`run_seeds` in the background, and return at once.
 
     Starting a worker (a Python process that imports numpy, scikit-learn and
-    regcode) takes about a second. Called at the top of a notebook, after its
-    imports, this lets the workers start, and import the regcode modules the
-    notebook has imported, while the first cells run; the first
-    :func:`run_seeds` waits for them if they are not ready. Calling it again
-    does nothing, and without it :func:`run_seeds` starts the workers itself.
+    regcode) takes about a second. Called at the top of a notebook, before its
+    other imports, this lets the workers start while the notebook imports and
+    runs its first cells; the first :func:`run_seeds` waits for them if they are
+    not ready. Each worker imports ``regcode.data`` (with scikit-learn),
+    ``regcode.layers``, ``regcode.train`` and every other regcode module
+    imported so far, but not the edges that need matplotlib
+    (``regcode.plotting``, ``regcode.book``). Calling it again does nothing,
+    and without it :func:`run_seeds` starts the workers itself.
 
     Parameters
     ----------
@@ -125,8 +140,7 @@ def start_workers(n_jobs=None):
     if n_jobs == 1 or _warm_up is not None:
         return
     _shut_down_workers_at_exit()
-    modules = sorted(name for name in sys.modules if name.split(".")[0] == "regcode")
-    tasks = [delayed(_import)(modules) for _ in range(n_jobs)]
+    tasks = [delayed(_import)(_worker_modules()) for _ in range(n_jobs)]
     _warm_up = threading.Thread(target=Parallel(n_jobs=n_jobs), args=(tasks,), daemon=True)
     _warm_up.start()
 

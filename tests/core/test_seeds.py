@@ -70,6 +70,16 @@ def test_workers_started_ahead_give_the_same_results():
     assert not seeds._warm_up.is_alive()
 
 
+def test_workers_import_the_training_modules_but_not_matplotlib_edges():
+    import regcode.book  # noqa: F401  (imported in this process: still not in the workers)
+    import regcode.seeds as seeds
+
+    modules = seeds._worker_modules()
+    assert {"regcode.data", "regcode.layers", "regcode.train", "regcode.seeds"} <= set(modules)
+    assert "regcode.plotting" not in modules and "regcode.book" not in modules
+    assert all(name.split(".")[0] == "regcode" for name in modules)
+
+
 def test_changing_the_dropout_probability_changes_nothing_else():
     # Same seed, p = 0 and p = 0.5: the same data, initial weights and batch order.
     rngs_a, rngs_b = streams(0), streams(0)
