@@ -99,6 +99,11 @@ def _worker_modules():
     return sorted((imported | set(_WORKER_MODULES)) - set(_PARENT_ONLY))
 
 
+def _n_jobs(n_jobs):
+    """The number of worker processes: ``n_jobs`` checked, or all cores when it is None."""
+    return (os.cpu_count() or 1) if n_jobs is None else check_int(n_jobs, "n_jobs", low=1)
+
+
 def _import(modules):
     """A worker's first task: import the modules it will need (numpy, scikit-learn, regcode)."""
     for name in modules:
@@ -136,7 +141,7 @@ def start_workers(n_jobs=None):
         If ``n_jobs`` is below 1.
     """
     global _warm_up
-    n_jobs = (os.cpu_count() or 1) if n_jobs is None else check_int(n_jobs, "n_jobs", low=1)
+    n_jobs = _n_jobs(n_jobs)
     if n_jobs == 1 or _warm_up is not None:
         return
     _shut_down_workers_at_exit()
@@ -213,7 +218,7 @@ def run_seeds(fn, seeds, *, settings=None, n_jobs=None):
         if not settings:
             raise ValueError("settings must hold at least one setting")
         tasks = [(s, c) for s in seeds for c in settings]
-    n_jobs = (os.cpu_count() or 1) if n_jobs is None else check_int(n_jobs, "n_jobs", low=1)
+    n_jobs = _n_jobs(n_jobs)
     n_jobs = min(n_jobs, len(tasks))
     if n_jobs == 1:
         results = [_call_one_thread(fn, *task) for task in tasks]
